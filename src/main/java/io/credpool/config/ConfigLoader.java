@@ -1,0 +1,339 @@
+package io.credpool.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+
+/**
+ * Loads credpool.yaml into a {@link CredpoolConfig}, reporting every problem with file:line:column
+ * and the field's path. Works on the YAML node tree (not data binding) so that each error can
+ * point at the exact place a person has to edit.
+ */
+public final class ConfigLoader {
+    static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,127}");
+    static final Pattern ENV = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
+    /** Variables the sandbox sets itself or that would let a credential change what runs. */
+    static final Set<String> RESERVED_ENV = Set.of("PATH", "HOME", "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT");
+
+    private static final Set<String> TOP_KEYS = Set.of("version", "defaults", "task_types");
+    private static final Set<String> DEFAULT_KEYS = Set.of("sandbox", "timeout", "network");
+    private static final Set<String> TYPE_KEYS = Set.of("description", "sandbox", "allow_unsandboxed", "network", "timeout", "credentials");
+    private static final Set<String> REF_KEYS = Set.of("name", "env", "scope");
+
+    private final Path file;
+    private final List<String> problems = new ArrayList<>();
+
+    private ConfigLoader(Path file) {
+        this.file = file;
+    }
+
+    /** Loads and validates a config file; throws {@link ConfigException} listing every problem. */
+    public static CredpoolConfig load(Path file) {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(List.of(file + ": no such config file; create one with `credpool init` or pass --config FILE"));
+        } catch (IOException e) {
+            throw new ConfigException(List.of(file + ": cannot read the config file: " + e.getMessage()));
+        }
+        return parse(file, text);
+    }
+
+    /** Parses config text as if it came from {@code file}. */
+    public static CredpoolConfig parse(Path file, String text) {
+        ConfigLoader loader = new ConfigLoader(file);
+        CredpoolConfig config = loader.read(new StringReader(text));
+        if (!loader.problems.isEmpty()) {
+            throw new ConfigException(loader.problems);
+        }
+        return config;
+    }
+
+    private CredpoolConfig read(Reader reader) {
+        Node root;
+        try {
+            LoaderOptions options = new LoaderOptions();
+            options.setAllowDuplicateKeys(false);
+            options.setMaxAliasesForCollections(10);
+            root = new Yaml(options).compose(reader);
+        } catch (MarkedYAMLException e) {
+            Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
+            problems.add(at(mark) + ": not valid YAML: " + firstLine(e.getProblem()));
+            return null;
+        } catch (YAMLException e) {
+            problems.add(file.getFileName() + ": not valid YAML: " + firstLine(e.getMessage()));
+            return null;
+        }
+        if (root == null) {
+            problems.add(file.getFileName() + ": the config is empty; it needs at least `task_types:`");
+            return null;
+        }
+        Map<String, Node> top = mapping(root, "(top level)", TOP_KEYS);
+        if (top == null) {
+            return null;
+        }
+        Node version = top.get("version");
+        if (version != null && !"1".equals(scalar(version, "version"))) {
+            problems.add(at(version) + ": version: only version 1 is known");
+        }
+        Defaults defaults = readDefaults(top.get("defaults"));
+        Map<String, TaskType> types = new LinkedHashMap<>();
+        Node typesNode = top.get("task_types");
+        if (typesNode == null) {
+            problems.add(at(root) + ": task_types: missing; declare at least one task type");
+        } else if (typesNode instanceof MappingNode m) {
+            for (NodeTuple t : entries(m, "task_types")) {
+                String typeName = scalar(t.getKeyNode(), "task_types");
+                if (typeName == null) {
+                    continue;
+                }
+                if (!NAME.matcher(typeName).matches()) {
+                    problems.add(at(t.getKeyNode()) + ": task_types." + typeName
+                            + ": a task type name is lower case letters, digits, '.', '_' or '-'");
+                    continue;
+                }
+                TaskType type = readType(typeName, t.getValueNode(), defaults);
+                if (type != null) {
+                    types.put(typeName, type);
+                }
+            }
+            if (types.isEmpty() && m.getValue().isEmpty()) {
+                problems.add(at(typesNode) + ": task_types: empty; declare at least one task type");
+            }
+        } else {
+            problems.add(at(typesNode) + ": task_types: expected a mapping of task type names to task types");
+        }
+        return new CredpoolConfig(file, types);
+    }
+
+    private record Defaults(SandboxChoice sandbox, Duration timeout, boolean network) {
+    }
+
+    private Defaults readDefaults(Node node) {
+        Defaults builtIn = new Defaults(SandboxChoice.AUTO, Duration.ofMinutes(10), false);
+        if (node == null) {
+            return builtIn;
+        }
+        Map<String, Node> m = mapping(node, "defaults", DEFAULT_KEYS);
+        if (m == null) {
+            return builtIn;
+        }
+        return new Defaults(
+                value(m.get("sandbox"), "defaults.sandbox", SandboxChoice::parse, builtIn.sandbox()),
+                value(m.get("timeout"), "defaults.timeout", ConfigLoader::positiveDuration, builtIn.timeout()),
+                value(m.get("network"), "defaults.network", ConfigLoader::bool, builtIn.network()));
+    }
+
+    private TaskType readType(String name, Node node, Defaults defaults) {
+        String path = "task_types." + name;
+        Map<String, Node> m = mapping(node, path, TYPE_KEYS);
+        if (m == null) {
+            return null;
+        }
+        String description = value(m.get("description"), path + ".description", Function.identity(), "");
+        SandboxChoice sandbox = value(m.get("sandbox"), path + ".sandbox", SandboxChoice::parse, defaults.sandbox());
+        boolean allowUnsandboxed = value(m.get("allow_unsandboxed"), path + ".allow_unsandboxed", ConfigLoader::bool, false);
+        if (sandbox == SandboxChoice.UNSANDBOXED && !allowUnsandboxed) {
+            problems.add(at(m.get("sandbox")) + ": " + path + ".sandbox: 'unsandboxed' runs the task with no isolation;"
+                    + " set allow_unsandboxed: true on this task type if that is really meant");
+        }
+        boolean network = value(m.get("network"), path + ".network", ConfigLoader::bool, defaults.network());
+        Duration timeout = value(m.get("timeout"), path + ".timeout", ConfigLoader::positiveDuration, defaults.timeout());
+        List<CredentialRef> refs = readRefs(path, m.get("credentials"));
+        return new TaskType(name, description, sandbox, allowUnsandboxed, network, timeout, refs, location(node));
+    }
+
+    private List<CredentialRef> readRefs(String typePath, Node node) {
+        List<CredentialRef> refs = new ArrayList<>();
+        if (node == null) {
+            return refs;
+        }
+        if (!(node instanceof SequenceNode seq)) {
+            problems.add(at(node) + ": " + typePath + ".credentials: expected a list of {name, env, scope}");
+            return refs;
+        }
+        Map<String, Node> seenEnv = new HashMap<>();
+        Map<String, Node> seenName = new HashMap<>();
+        for (int i = 0; i < seq.getValue().size(); i++) {
+            Node item = seq.getValue().get(i);
+            String path = typePath + ".credentials[" + i + "]";
+            Map<String, Node> m = mapping(item, path, REF_KEYS);
+            if (m == null) {
+                continue;
+            }
+            String name = required(m, item, path, "name");
+            String env = required(m, item, path, "env");
+            Scope scope = value(m.get("scope"), path + ".scope", Scope::parse, Scope.TASK);
+            boolean ok = name != null && env != null;
+            if (name != null && !NAME.matcher(name).matches()) {
+                problems.add(at(m.get("name")) + ": " + path + ".name: '" + name
+                        + "' is not a credential name (lower case letters, digits, '.', '_' or '-', at most 128)");
+                ok = false;
+            } else if (name != null && seenName.putIfAbsent(name, m.get("name")) != null) {
+                problems.add(at(m.get("name")) + ": " + path + ".name: credential '" + name
+                        + "' is already declared by this task type at line " + line(seenName.get(name)));
+                ok = false;
+            }
+            if (env != null && !ENV.matcher(env).matches()) {
+                problems.add(at(m.get("env")) + ": " + path + ".env: '" + env
+                        + "' is not an environment variable name (letters, digits and '_', not starting with a digit)");
+                ok = false;
+            } else if (env != null && RESERVED_ENV.contains(env)) {
+                problems.add(at(m.get("env")) + ": " + path + ".env: " + env
+                        + " is reserved (the sandbox sets it, or it changes what runs); choose another name");
+                ok = false;
+            } else if (env != null && seenEnv.putIfAbsent(env, m.get("env")) != null) {
+                problems.add(at(m.get("env")) + ": " + path + ".env: " + env
+                        + " is already used by another credential of this task type at line " + line(seenEnv.get(env)));
+                ok = false;
+            }
+            if (ok && scope != null) {
+                refs.add(new CredentialRef(name, env, scope, location(item)));
+            }
+        }
+        return refs;
+    }
+
+    private String required(Map<String, Node> m, Node parent, String path, String key) {
+        Node n = m.get(key);
+        if (n == null) {
+            problems.add(at(parent) + ": " + path + "." + key + ": missing");
+            return null;
+        }
+        String s = scalar(n, path + "." + key);
+        if (s != null && s.isBlank()) {
+            problems.add(at(n) + ": " + path + "." + key + ": empty");
+            return null;
+        }
+        return s;
+    }
+
+    private <T> T value(Node node, String path, Function<String, T> parse, T fallback) {
+        if (node == null) {
+            return fallback;
+        }
+        String s = scalar(node, path);
+        if (s == null) {
+            return fallback;
+        }
+        try {
+            return parse.apply(s);
+        } catch (IllegalArgumentException e) {
+            problems.add(at(node) + ": " + path + ": " + e.getMessage());
+            return fallback;
+        }
+    }
+
+    private Map<String, Node> mapping(Node node, String path, Set<String> known) {
+        if (!(node instanceof MappingNode m)) {
+            problems.add(at(node) + ": " + path + ": expected a mapping with keys " + sorted(known));
+            return null;
+        }
+        Map<String, Node> out = new LinkedHashMap<>();
+        for (NodeTuple t : entries(m, path)) {
+            String key = scalar(t.getKeyNode(), path);
+            if (key == null) {
+                continue;
+            }
+            if (!known.contains(key)) {
+                problems.add(at(t.getKeyNode()) + ": " + path + ": unknown key '" + key + "'; known keys are " + sorted(known));
+            } else {
+                out.put(key, t.getValueNode());
+            }
+        }
+        return out;
+    }
+
+    private List<NodeTuple> entries(MappingNode m, String path) {
+        Map<String, Node> seen = new HashMap<>();
+        List<NodeTuple> out = new ArrayList<>();
+        for (NodeTuple t : m.getValue()) {
+            if (t.getKeyNode() instanceof ScalarNode k) {
+                Node first = seen.putIfAbsent(k.getValue(), k);
+                if (first != null) {
+                    problems.add(at(k) + ": " + path + ": duplicate key '" + k.getValue() + "' (first at line " + line(first) + ")");
+                    continue;
+                }
+            }
+            out.add(t);
+        }
+        return out;
+    }
+
+    private String scalar(Node node, String path) {
+        if (node instanceof ScalarNode s) {
+            return s.getValue();
+        }
+        problems.add(at(node) + ": " + path + ": expected a single value, not a " + (node instanceof MappingNode ? "mapping" : "list"));
+        return null;
+    }
+
+    private static Duration positiveDuration(String s) {
+        Duration d = Durations.parse(s);
+        if (d.isZero()) {
+            throw new IllegalArgumentException("must be longer than zero");
+        }
+        return d;
+    }
+
+    private static boolean bool(String s) {
+        return switch (s) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException("expected true or false, not '" + s + "'");
+        };
+    }
+
+    private static String sorted(Set<String> keys) {
+        return String.join(", ", new java.util.TreeSet<>(keys));
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) {
+            return "syntax error";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    private Location location(Node node) {
+        Mark mark = node.getStartMark();
+        return new Location(file, mark.getLine() + 1, mark.getColumn() + 1);
+    }
+
+    private String at(Node node) {
+        return location(node).toString();
+    }
+
+    private String at(Mark mark) {
+        return new Location(file, mark.getLine() + 1, mark.getColumn() + 1).toString();
+    }
+
+    private static int line(Node node) {
+        return node.getStartMark().getLine() + 1;
+    }
+}

@@ -1,0 +1,26 @@
+package io.credpool.config;
+
+import java.util.Locale;
+
+/** Which sandbox backend a task type asks for. */
+public enum SandboxChoice {
+    /** The strongest one this host has: bubblewrap, else unshare. */
+    AUTO,
+    BUBBLEWRAP,
+    UNSHARE,
+    /** No isolation at all; only when the task type sets allow_unsandboxed. */
+    UNSANDBOXED;
+
+    public String lower() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    public static SandboxChoice parse(String s) {
+        for (SandboxChoice c : values()) {
+            if (c.lower().equals(s)) {
+                return c;
+            }
+        }
+        throw new IllegalArgumentException("unknown sandbox '" + s + "'; expected one of auto, bubblewrap, unshare, unsandboxed");
+    }
+}
