@@ -1,0 +1,4 @@
+package io.credpool.cli;
+
+/** How a command prints data. */
+enum OutputFormat { TEXT, JSON }

@@ -1,0 +1,335 @@
+package io.credpool.task;
+
+import io.credpool.audit.AuditLog;
+import io.credpool.audit.AuditEvent;
+import io.credpool.audit.AuditEventKind;
+import io.credpool.config.CredentialRef;
+import io.credpool.config.CredpoolConfig;
+import io.credpool.config.Durations;
+import io.credpool.config.Scope;
+import io.credpool.config.TaskType;
+import io.credpool.redact.RedactingSink;
+import io.credpool.redact.Redactor;
+import io.credpool.sandbox.OutputSink;
+import io.credpool.sandbox.Sandbox;
+import io.credpool.sandbox.SandboxBackend;
+import io.credpool.sandbox.SandboxSpec;
+import io.credpool.sandbox.TaskExit;
+import io.credpool.secrets.SecretNotFoundException;
+import io.credpool.secrets.SecretValue;
+import io.credpool.secrets.SecretsException;
+import io.credpool.secrets.SecretsProvider;
+import io.credpool.task.TaskRefusedException.Reason;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The task flow: resolve a task type's credentials by name, refuse before any sandbox starts if
+ * one cannot be had, inject the values into a fresh sandbox, redact them from the output, and
+ * record in the audit log which versions the task received.
+ */
+public final class Orchestrator implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Orchestrator.class);
+
+    private final CredpoolConfig config;
+    private final SecretsProvider secrets;
+    private final Sandboxes sandboxes;
+    private final AuditLog audit;
+    private final Clock clock;
+    private final SecureRandom random = new SecureRandom();
+    private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+
+    public Orchestrator(CredpoolConfig config, SecretsProvider secrets, Sandboxes sandboxes, AuditLog audit, Clock clock) {
+        this.config = config;
+        this.secrets = secrets;
+        this.sandboxes = sandboxes;
+        this.audit = audit;
+        this.clock = clock;
+    }
+
+    public CredpoolConfig config() {
+        return config;
+    }
+
+    /** Runs one task to completion, streaming its redacted output to {@code output}. */
+    public TaskResult run(TaskRequest request, OutputSink output) {
+        return prepare(request).execute(output);
+    }
+
+    /**
+     * Checks a task request and fetches its credentials, without starting anything. Either the
+     * returned task is executed (or closed, which wipes its values), or nothing was fetched.
+     *
+     * @throws TaskRefusedException when the task cannot get exactly its declared credentials or
+     *     has no sandbox; the refusal is in the audit log
+     */
+    public PreparedTask prepare(TaskRequest request) {
+        String taskId = newId("t-");
+        TaskType type;
+        Session session;
+        List<CredentialRef> refs;
+        SandboxBackend backend;
+        try {
+            if (request.command().isEmpty()) {
+                throw new TaskRefusedException(Reason.BAD_REQUEST, "no command given: say what the task runs, e.g. credpool run --type "
+                        + request.taskType() + " -- make test");
+            }
+            type = taskType(request.taskType());
+            refs = selectCredentials(type, request.only());
+            session = sessionFor(type, request.sessionId(), refs);
+            backend = sandboxes.forType(type);
+        } catch (TaskRefusedException e) {
+            refused(taskId, request.taskType(), request.sessionId().orElse(null), e);
+            throw e;
+        }
+
+        Map<CredentialRef, SecretValue> fetched = new LinkedHashMap<>();
+        try {
+            for (CredentialRef ref : refs) {
+                if (ref.scope() != Scope.SESSION) {
+                    fetched.put(ref, fetch(type, ref));
+                }
+            }
+        } catch (TaskRefusedException e) {
+            fetched.values().forEach(SecretValue::wipe);
+            refused(taskId, type.name(), session == null ? null : session.id(), e);
+            throw e;
+        }
+        return new PreparedTask(taskId, type, session, refs, fetched, backend, request);
+    }
+
+    /** A task whose credentials are in hand; runs once, or is closed to wipe them unused. */
+    public final class PreparedTask implements AutoCloseable {
+        private final String taskId;
+        private final TaskType type;
+        private final Session session;
+        private final Map<CredentialRef, SecretValue> fetched;
+        private final SandboxBackend backend;
+        private final TaskRequest request;
+        private final Map<String, SecretValue> baked = new LinkedHashMap<>();
+        private final Map<String, SecretValue> leased = new LinkedHashMap<>();
+        private final List<ReceivedCredential> received = new ArrayList<>();
+        private final java.util.concurrent.atomic.AtomicBoolean used = new java.util.concurrent.atomic.AtomicBoolean();
+
+        private PreparedTask(String taskId, TaskType type, Session session, List<CredentialRef> refs,
+                Map<CredentialRef, SecretValue> fetched, SandboxBackend backend, TaskRequest request) {
+            this.taskId = taskId;
+            this.type = type;
+            this.session = session;
+            this.fetched = fetched;
+            this.backend = backend;
+            this.request = request;
+            for (CredentialRef ref : refs) {
+                SecretValue value = ref.scope() == Scope.SESSION ? session.values().get(ref) : fetched.get(ref);
+                (ref.scope() == Scope.POOL ? baked : leased).put(ref.env(), value);
+                received.add(new ReceivedCredential(ref.name(), value.version(), ref.env(), ref.scope()));
+            }
+        }
+
+        public String taskId() {
+            return taskId;
+        }
+
+        public String taskType() {
+            return type.name();
+        }
+
+        public List<ReceivedCredential> received() {
+            return List.copyOf(received);
+        }
+
+        /** Starts a sandbox, injects the values, runs the command, destroys the sandbox. */
+        public TaskResult execute(OutputSink output) {
+            if (!used.compareAndSet(false, true)) {
+                throw new IllegalStateException("task " + taskId + " was already run or closed");
+            }
+            String sessionId = session == null ? null : session.id();
+            try {
+                // Journal before effect: the audit log says what the task receives before it has it.
+                audit.append(AuditEvent.of(AuditEventKind.TASK_STARTED).withTask(taskId, type.name()).withSession(sessionId)
+                        .withDetail("sandbox " + backend.name()));
+                for (ReceivedCredential r : received) {
+                    audit.append(received(taskId, type.name(), sessionId, r));
+                }
+                log.info("task {} of type {} starting in {} with credentials {}", taskId, type.name(), backend.name(),
+                        received.stream().map(r -> r.name() + "@" + r.version()).collect(Collectors.joining(", ")));
+                Collection<SecretValue> all = new ArrayList<>(fetched.values());
+                if (session != null) {
+                    all.addAll(session.values().values());
+                }
+                RedactingSink redacted = new RedactingSink(Redactor.of(all), output);
+                TaskExit exit;
+                try (Sandbox sandbox = backend.create(new SandboxSpec(type.name(), request.workspace(), type.network(), baked))) {
+                    exit = sandbox.run(request.command(), leased, redacted, type.timeout());
+                } finally {
+                    redacted.finish();
+                }
+                String outcome = exit.timedOut() ? "timed out after " + Durations.format(type.timeout()) : "exit " + exit.exitCode();
+                audit.append(finished(taskId, type.name(), sessionId, outcome));
+                log.info("task {} finished: {}", taskId, outcome);
+                return new TaskResult(taskId, type.name(), backend.name(), exit.exitCode(), exit.timedOut(), exit.elapsed(), received);
+            } catch (RuntimeException e) {
+                audit.append(finished(taskId, type.name(), sessionId, "failed: " + e.getClass().getSimpleName()));
+                throw e;
+            } finally {
+                fetched.values().forEach(SecretValue::wipe);
+            }
+        }
+
+        /** Wipes the fetched values if the task never ran. */
+        @Override
+        public void close() {
+            if (used.compareAndSet(false, true)) {
+                fetched.values().forEach(SecretValue::wipe);
+                audit.append(finished(taskId, type.name(), session == null ? null : session.id(), "not run"));
+            }
+        }
+    }
+
+    /** Opens a session of a task type: fetches its session-scope credentials once. */
+    public Session openSession(String taskTypeName) {
+        String id = newId("s-");
+        TaskType type;
+        try {
+            type = taskType(taskTypeName);
+        } catch (TaskRefusedException e) {
+            refused(null, taskTypeName, id, e);
+            throw e;
+        }
+        Map<CredentialRef, SecretValue> values = new LinkedHashMap<>();
+        try {
+            for (CredentialRef ref : type.credentials(Scope.SESSION)) {
+                values.put(ref, fetch(type, ref));
+            }
+        } catch (TaskRefusedException e) {
+            values.values().forEach(SecretValue::wipe);
+            refused(null, type.name(), id, e);
+            throw e;
+        }
+        Session session = new Session(id, type.name(), clock.instant(), values);
+        audit.append(AuditEvent.of(AuditEventKind.SESSION_OPENED).withTask(null, type.name()).withSession(id));
+        for (ReceivedCredential r : session.held()) {
+            audit.append(received(null, type.name(), id, r));
+        }
+        sessions.put(id, session);
+        log.info("session {} of type {} opened", id, type.name());
+        return session;
+    }
+
+    /** Closes a session and wipes its values. */
+    public void closeSession(String id) {
+        Session session = sessions.remove(id);
+        if (session == null) {
+            throw new TaskRefusedException(Reason.UNKNOWN_SESSION, "no open session '" + id + "'");
+        }
+        session.wipe();
+        audit.append(AuditEvent.of(AuditEventKind.SESSION_CLOSED).withTask(null, session.taskType()).withSession(id));
+        log.info("session {} closed", id);
+    }
+
+    public Optional<Session> session(String id) {
+        return Optional.ofNullable(sessions.get(id));
+    }
+
+    public List<Session> sessions() {
+        return sessions.values().stream().sorted(java.util.Comparator.comparing(Session::opened)).toList();
+    }
+
+    /** Closes every session; their values are wiped. */
+    @Override
+    public void close() {
+        for (String id : List.copyOf(sessions.keySet())) {
+            closeSession(id);
+        }
+    }
+
+    private TaskType taskType(String name) {
+        return config.taskType(name).orElseThrow(() -> new TaskRefusedException(Reason.UNKNOWN_TASK_TYPE,
+                "unknown task type '" + name + "'; known task types: " + String.join(", ", config.taskTypes().keySet())
+                        + " (in " + config.source() + ")"));
+    }
+
+    private static List<CredentialRef> selectCredentials(TaskType type, Optional<Set<String>> only) {
+        if (only.isEmpty()) {
+            return type.credentials();
+        }
+        for (String name : new java.util.TreeSet<>(only.get())) {
+            if (type.credential(name).isEmpty()) {
+                throw new TaskRefusedException(Reason.UNDECLARED_CREDENTIAL, name, "task type '" + type.name()
+                        + "' does not declare credential '" + name + "'; it declares: " + declared(type), null);
+            }
+        }
+        return type.credentials().stream().filter(c -> only.get().contains(c.name())).toList();
+    }
+
+    private Session sessionFor(TaskType type, Optional<String> sessionId, List<CredentialRef> refs) {
+        if (sessionId.isEmpty()) {
+            Optional<CredentialRef> needs = refs.stream().filter(r -> r.scope() == Scope.SESSION).findFirst();
+            if (needs.isPresent()) {
+                throw new TaskRefusedException(Reason.SESSION_REQUIRED, needs.get().name(), "task type '" + type.name()
+                        + "' has session-scope credential '" + needs.get().name() + "'; open a session first"
+                        + " (credpool session open --type " + type.name() + ") and run the task with --session ID", null);
+            }
+            return null;
+        }
+        Session session = sessions.get(sessionId.get());
+        if (session == null) {
+            throw new TaskRefusedException(Reason.UNKNOWN_SESSION, "no open session '" + sessionId.get() + "'");
+        }
+        if (!session.taskType().equals(type.name())) {
+            throw new TaskRefusedException(Reason.SESSION_MISMATCH, "session '" + session.id() + "' belongs to task type '"
+                    + session.taskType() + "', not '" + type.name() + "'");
+        }
+        return session;
+    }
+
+    private SecretValue fetch(TaskType type, CredentialRef ref) {
+        try {
+            return secrets.current(ref.name());
+        } catch (SecretNotFoundException e) {
+            throw new TaskRefusedException(Reason.UNKNOWN_CREDENTIAL, ref.name(),
+                    "task type '" + type.name() + "' needs credential '" + ref.name() + "' (" + ref.where() + "): " + e.getMessage(), null);
+        } catch (SecretsException e) {
+            throw new TaskRefusedException(Reason.PROVIDER_UNAVAILABLE, ref.name(),
+                    "task type '" + type.name() + "' needs credential '" + ref.name() + "' (" + ref.where() + "): " + e.getMessage(), e);
+        }
+    }
+
+    private void refused(String taskId, String type, String sessionId, TaskRefusedException e) {
+        log.warn("refused {}: {}", taskId == null ? "session " + sessionId : "task " + taskId, e.getMessage());
+        audit.append(AuditEvent.of(AuditEventKind.TASK_REFUSED).withTask(taskId, type).withSession(sessionId)
+                .withCredential(e.credential().orElse(null), null).withDetail(e.code()));
+    }
+
+    private static AuditEvent received(String taskId, String type, String sessionId, ReceivedCredential r) {
+        return AuditEvent.of(AuditEventKind.CREDENTIAL_RECEIVED).withTask(taskId, type).withSession(sessionId)
+                .withCredential(r.name(), r.version()).withScope(r.scope().lower()).withDetail("as " + r.env());
+    }
+
+    private static AuditEvent finished(String taskId, String type, String sessionId, String outcome) {
+        return AuditEvent.of(AuditEventKind.TASK_FINISHED).withTask(taskId, type).withSession(sessionId).withDetail(outcome);
+    }
+
+    private static String declared(TaskType type) {
+        return type.credentials().isEmpty() ? "(none)"
+                : type.credentials().stream().map(CredentialRef::name).collect(Collectors.joining(", "));
+    }
+
+    private String newId(String prefix) {
+        byte[] b = new byte[6];
+        random.nextBytes(b);
+        return prefix + HexFormat.of().formatHex(b);
+    }
+}

@@ -1,0 +1,39 @@
+package io.credpool.task;
+
+/**
+ * A task was refused before any sandbox started: nothing was injected. The message names the
+ * task type and credential and says what to do; it never carries a value.
+ */
+public final class TaskRefusedException extends RuntimeException {
+    /** Why, as a stable code for the CLI's exit status and the API's error body. */
+    public enum Reason {
+        UNKNOWN_TASK_TYPE, UNKNOWN_CREDENTIAL, UNDECLARED_CREDENTIAL, PROVIDER_UNAVAILABLE,
+        UNKNOWN_SESSION, SESSION_MISMATCH, SESSION_REQUIRED, NO_SANDBOX, BAD_REQUEST
+    }
+
+    private final Reason reason;
+    private final String credential;
+
+    public TaskRefusedException(Reason reason, String message) {
+        this(reason, null, message, null);
+    }
+
+    /** A refusal about one credential, named so the audit log and the API can say which. */
+    public TaskRefusedException(Reason reason, String credential, String message, Throwable cause) {
+        super(message, cause);
+        this.reason = reason;
+        this.credential = credential;
+    }
+
+    public java.util.Optional<String> credential() {
+        return java.util.Optional.ofNullable(credential);
+    }
+
+    public Reason reason() {
+        return reason;
+    }
+
+    public String code() {
+        return reason.name().toLowerCase(java.util.Locale.ROOT);
+    }
+}

@@ -1,0 +1,39 @@
+package io.credpool.task;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A request to run one command as a task of a task type.
+ *
+ * @param taskType the task type's name
+ * @param command argv of the command to run inside the sandbox
+ * @param workspace host directory copied into the sandbox, if any
+ * @param sessionId the session whose session-scope credentials the task uses, if any
+ * @param only when present, the task receives only these of its type's credentials
+ */
+public record TaskRequest(String taskType, List<String> command, Optional<Path> workspace,
+        Optional<String> sessionId, Optional<Set<String>> only) {
+    public TaskRequest {
+        command = List.copyOf(command);
+        only = only.map(Set::copyOf);
+    }
+
+    public static TaskRequest of(String taskType, List<String> command) {
+        return new TaskRequest(taskType, command, Optional.empty(), Optional.empty(), Optional.empty());
+    }
+
+    public TaskRequest inWorkspace(Path dir) {
+        return new TaskRequest(taskType, command, Optional.of(dir), sessionId, only);
+    }
+
+    public TaskRequest inSession(String id) {
+        return new TaskRequest(taskType, command, workspace, Optional.of(id), only);
+    }
+
+    public TaskRequest onlyCredentials(Set<String> names) {
+        return new TaskRequest(taskType, command, workspace, sessionId, Optional.of(names));
+    }
+}
