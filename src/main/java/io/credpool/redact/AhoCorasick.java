@@ -43,17 +43,23 @@ public final class AhoCorasick {
     private final int[] samePatternNext;
     /** Per state id: the nearest state on the failure chain that has an own pattern, or NONE. */
     private final int[] dictionaryLink;
+    /**
+     * Per state id: how many trailing input bytes could still begin a match, i.e. the depth of the
+     * deepest state on the failure chain that has a child. Lets a stream release everything else.
+     */
+    private final int[] liveDepth;
     private final int[] patternLengths;
     private final int maxPatternLength;
 
     private AhoCorasick(int[] byteClass, int classCount, int[] delta, int[] ownPattern,
-            int[] samePatternNext, int[] dictionaryLink, int[] patternLengths) {
+            int[] samePatternNext, int[] dictionaryLink, int[] liveDepth, int[] patternLengths) {
         this.byteClass = byteClass;
         this.classCount = classCount;
         this.delta = delta;
         this.ownPattern = ownPattern;
         this.samePatternNext = samePatternNext;
         this.dictionaryLink = dictionaryLink;
+        this.liveDepth = liveDepth;
         this.patternLengths = patternLengths;
         this.maxPatternLength = Arrays.stream(patternLengths).max().orElse(0);
     }
@@ -103,14 +109,18 @@ public final class AhoCorasick {
         int[] samePatternNext = new int[lengths.length];
         Arrays.fill(samePatternNext, NONE);
 
+        int[] depth = new int[(int) maxStates];
+        boolean[] hasChild = new boolean[(int) maxStates];
         int stateCount = 1;
         for (int i = 0; i < lengths.length; i++) {
             int s = 0;
             for (byte b : patterns.get(i)) {
                 int slot = s * classCount + byteClass[b & 0xff];
                 if (go[slot] == NONE) {
+                    depth[stateCount] = depth[s] + 1;
                     go[slot] = stateCount++;
                 }
+                hasChild[s] = true;
                 s = go[slot];
             }
             if (own[s] == NONE) {
@@ -128,6 +138,7 @@ public final class AhoCorasick {
         int[] fail = new int[stateCount];
         int[] dict = new int[stateCount];
         Arrays.fill(dict, NONE);
+        int[] live = new int[stateCount];
         ArrayDeque<Integer> queue = new ArrayDeque<>();
         for (int c = 0; c < classCount; c++) {
             int v = go[c];
@@ -135,6 +146,7 @@ public final class AhoCorasick {
                 go[c] = 0;
             } else {
                 fail[v] = 0;
+                live[v] = hasChild[v] ? depth[v] : 0;
                 queue.add(v);
             }
         }
@@ -151,6 +163,7 @@ public final class AhoCorasick {
                     int f = go[failRow + c];
                     fail[v] = f;
                     dict[v] = own[f] != NONE ? f : dict[f];
+                    live[v] = hasChild[v] ? depth[v] : live[f];
                     queue.add(v);
                 }
             }
@@ -163,7 +176,7 @@ public final class AhoCorasick {
             delta[i] = matches ? ~(target * classCount) : target * classCount;
         }
         return new AhoCorasick(byteClass, classCount, delta, Arrays.copyOf(own, stateCount),
-                samePatternNext, dict, lengths);
+                samePatternNext, dict, live, lengths);
     }
 
     public int patternCount() {
@@ -244,6 +257,15 @@ public final class AhoCorasick {
             Objects.checkFromIndexSize(off, len, buf.length);
             state = scan(state, buf, off, len, position, listener);
             position += len;
+        }
+
+        /**
+         * How many of the last bytes fed could still be the beginning of a match; no match that
+         * ends in a later chunk starts before {@code position() - pendingPrefixLength()}.
+         * Always less than {@link #maxPatternLength()}.
+         */
+        public int pendingPrefixLength() {
+            return liveDepth[state / classCount];
         }
 
         /** Bytes fed so far. */

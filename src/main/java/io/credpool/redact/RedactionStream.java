@@ -7,9 +7,10 @@ import java.util.Arrays;
  *
  * <p>Invariant: bytes before {@code cursor} are decided and emitted; {@code window} holds the
  * undecided bytes {@code [cursor, position)}. A match is known once its last byte has been scanned,
- * so every match starting before {@code position - maxLen + 1} is known, and a decision whose
- * effective start lies before that bound cannot be changed by later input. Hence at most
- * {@code maxLen - 1} bytes are ever held after a write returns.
+ * and a match not yet known must start within the trailing bytes that are still a proper prefix
+ * of some pattern ({@link AhoCorasick.Scanner#pendingPrefixLength()}). So a decision whose
+ * effective start lies before those bytes cannot be changed by later input, and at most the
+ * longest pattern length minus one bytes are held after a write returns; usually none.
  *
  * <p>Not thread-safe: one instance per stream, driven by one thread at a time.
  */
@@ -22,7 +23,6 @@ final class RedactionStream implements AhoCorasick.MatchListener {
     }
 
     private final AhoCorasick.Scanner scanner;
-    private final int maxLen;
     private final int[] patternLengths;
     private final byte[][] markerOfPattern;
     private final Emitter emitter;
@@ -46,7 +46,6 @@ final class RedactionStream implements AhoCorasick.MatchListener {
 
     RedactionStream(AhoCorasick matcher, byte[][] markerOfPattern, Emitter emitter) {
         this.scanner = matcher.newScanner();
-        this.maxLen = matcher.maxPatternLength();
         this.patternLengths = new int[matcher.patternCount()];
         for (int i = 0; i < patternLengths.length; i++) {
             patternLengths[i] = matcher.patternLength(i);
@@ -65,8 +64,8 @@ final class RedactionStream implements AhoCorasick.MatchListener {
         append(buf, off, len);
         scanner.feed(buf, off, len, this);
         position += len;
-        // A match starting at or after this bound may still be completed by later input.
-        decide(maxLen == 0 ? position : position - maxLen + 1);
+        // Only a match starting at or after this bound can still be completed by later input.
+        decide(position - scanner.pendingPrefixLength());
     }
 
     /** Decides and emits everything still held. Idempotent. */

@@ -199,6 +199,19 @@ class AhoCorasickTest {
     }
 
     @Test
+    void pendingPrefixLengthCountsOnlyTrailingBytesThatCanStillGrowIntoAMatch() {
+        AhoCorasick ac = AhoCorasick.compile(ascii("abcd", "bcx", "cd"));
+        AhoCorasick.Scanner scanner = ac.newScanner();
+        int[] expected = {0, 1, 2, 3, 0, 0, 1, 2, 0};
+        byte[] data = "zabcdzbcd".getBytes(UTF_8);
+        for (int i = 0; i < data.length; i++) {
+            scanner.feed(data, i, 1, (p, end) -> { });
+
+            assertThat(scanner.pendingPrefixLength()).as("after %d bytes", i + 1).isEqualTo(expected[i]);
+        }
+    }
+
+    @Test
     void feedRejectsAChunkOutsideTheBuffer() {
         AhoCorasick.Scanner scanner = AhoCorasick.compile(ascii("a")).newScanner();
 
