@@ -1,6 +1,5 @@
 package io.credpool.redact;
 
-import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -139,7 +138,9 @@ public final class AhoCorasick {
         int[] dict = new int[stateCount];
         Arrays.fill(dict, NONE);
         int[] live = new int[stateCount];
-        ArrayDeque<Integer> queue = new ArrayDeque<>();
+        // The queue doubles as the breadth-first order used to renumber states below.
+        int[] order = new int[stateCount];
+        int queued = 1;
         for (int c = 0; c < classCount; c++) {
             int v = go[c];
             if (v == NONE) {
@@ -147,12 +148,12 @@ public final class AhoCorasick {
             } else {
                 fail[v] = 0;
                 live[v] = hasChild[v] ? depth[v] : 0;
-                queue.add(v);
+                order[queued++] = v;
             }
         }
         // Breadth-first, so a state's failure target (always shallower) already has a full row.
-        while (!queue.isEmpty()) {
-            int u = queue.poll();
+        for (int next = 1; next < queued; next++) {
+            int u = order[next];
             int uRow = u * classCount;
             int failRow = fail[u] * classCount;
             for (int c = 0; c < classCount; c++) {
@@ -164,19 +165,34 @@ public final class AhoCorasick {
                     fail[v] = f;
                     dict[v] = own[f] != NONE ? f : dict[f];
                     live[v] = hasChild[v] ? depth[v] : live[f];
-                    queue.add(v);
+                    order[queued++] = v;
                 }
             }
         }
 
-        int[] delta = Arrays.copyOf(go, stateCount * classCount);
-        for (int i = 0; i < delta.length; i++) {
-            int target = delta[i];
-            boolean matches = own[target] != NONE || dict[target] != NONE;
-            delta[i] = matches ? ~(target * classCount) : target * classCount;
+        // Renumber breadth-first: a scan spends nearly all its time in shallow states, and numbered
+        // by insertion they would be scattered over the whole table, one cache miss per byte.
+        int[] newId = new int[stateCount];
+        for (int i = 0; i < stateCount; i++) {
+            newId[order[i]] = i;
         }
-        return new AhoCorasick(byteClass, classCount, delta, Arrays.copyOf(own, stateCount),
-                samePatternNext, dict, live, lengths);
+        int[] delta = new int[stateCount * classCount];
+        int[] ownById = new int[stateCount];
+        int[] dictById = new int[stateCount];
+        int[] liveById = new int[stateCount];
+        for (int old = 0; old < stateCount; old++) {
+            int id = newId[old];
+            ownById[id] = own[old];
+            dictById[id] = dict[old] == NONE ? NONE : newId[dict[old]];
+            liveById[id] = live[old];
+            for (int c = 0; c < classCount; c++) {
+                int target = go[old * classCount + c];
+                boolean matches = own[target] != NONE || dict[target] != NONE;
+                int premultiplied = newId[target] * classCount;
+                delta[id * classCount + c] = matches ? ~premultiplied : premultiplied;
+            }
+        }
+        return new AhoCorasick(byteClass, classCount, delta, ownById, samePatternNext, dictById, liveById, lengths);
     }
 
     public int patternCount() {

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -97,7 +98,7 @@ public final class Redactor {
             }
             AhoCorasick matcher = AhoCorasick.compile(patterns);
             return new Redactor(matcher, markers.toArray(new byte[0][]),
-                    java.util.Collections.unmodifiableSet(names), List.copyOf(shortNames));
+                    Collections.unmodifiableSet(names), List.copyOf(shortNames));
         } finally {
             for (byte[] p : patterns) {
                 Arrays.fill(p, (byte) 0);

@@ -1,5 +1,6 @@
 package io.credpool.redact;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
 /**
@@ -21,8 +22,8 @@ public enum SecretEncoding {
     /** RFC 3986 percent-encoding: only unreserved characters stay, a space becomes %20. */
     PERCENT_ENCODED;
 
-    private static final byte[] HEX_LOWER_DIGITS = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    private static final byte[] HEX_UPPER_DIGITS = "0123456789ABCDEF".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] HEX_LOWER_DIGITS = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] HEX_UPPER_DIGITS = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
 
     public byte[] encode(byte[] value) {
         return switch (this) {
