@@ -11,7 +11,8 @@ import java.util.Objects;
  * begin a match; everything before them is passed on within the same write. STDOUT and STDERR are
  * redacted independently (a value is never assembled from both), and may be written from two
  * threads at once; the downstream sink then sees calls from both threads, as it would without this
- * wrapper.
+ * wrapper. Buffers passed downstream are reused once its {@code write} returns, so a downstream
+ * that keeps bytes must copy them, as the {@link OutputSink} contract already implies.
  */
 public final class RedactingSink implements OutputSink {
     private final OutputSink downstream;

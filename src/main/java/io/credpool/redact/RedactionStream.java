@@ -108,7 +108,8 @@ final class RedactionStream implements AhoCorasick.MatchListener {
             }
             if (best >= 0 && bestStart < bound) {
                 emitHeld(bestStart);
-                byte[] marker = markerOfPattern[matchPattern[best]];
+                // A copy: the shared marker must stay intact whatever the downstream does with it.
+                byte[] marker = markerOfPattern[matchPattern[best]].clone();
                 emitter.emit(marker, 0, marker.length);
                 redactedAny = true;
                 skipHeld(bestEnd);

@@ -174,6 +174,20 @@ class RedactingSinkTest {
     }
 
     @Test
+    void aHugeSingleWriteFollowedBySmallOnesIsRedactedThroughout() {
+        Redactor redactor = Redactor.of(List.of(secret("PW", "hunter2")));
+        Capture capture = new Capture();
+        RedactingSink sink = new RedactingSink(redactor, capture);
+        String big = "y".repeat(3_000_000) + "hunter2" + "z".repeat(1_000_000) + "hun";
+        write(sink, Stream.STDOUT, big);
+        write(sink, Stream.STDOUT, "ter2");
+        write(sink, Stream.STDOUT, " end");
+        sink.finish();
+
+        assertThat(capture.stdout()).isEqualTo("y".repeat(3_000_000) + "***PW***" + "z".repeat(1_000_000) + "***PW*** end");
+    }
+
+    @Test
     void halvesOfAValueOnDifferentStreamsAreNotJoined() {
         Redactor redactor = Redactor.of(List.of(secret("PW", "hunter2")));
         Capture capture = new Capture();
