@@ -8,6 +8,7 @@ import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Objects;
@@ -68,7 +69,9 @@ public final class Database implements AutoCloseable {
     public static Database open(Path stateDir) {
         Objects.requireNonNull(stateDir, "stateDir");
         try {
-            Files.createDirectories(stateDir);
+            // Owner-only: the files hold ciphertext, secret names and the audit trail.
+            Files.createDirectories(stateDir, PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString("rwx------")));
         } catch (IOException e) {
             throw new StoreException("cannot create the state directory " + stateDir + ": " + e
                     + "; check that its parent exists and is writable", e);

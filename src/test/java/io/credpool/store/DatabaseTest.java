@@ -34,6 +34,14 @@ class DatabaseTest {
     }
 
     @Test
+    void aNewStateDirectoryIsOwnerOnly() throws Exception {
+        Path state = dir.resolve("new/state");
+        Database.open(state).close();
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(state))).isEqualTo("rwx------");
+    }
+
+    @Test
     void reopeningKeepsTheDataAndDoesNotMigrateTwice() throws Exception {
         Path state = dir.resolve("state");
         try (Database db = Database.open(state)) {
