@@ -97,7 +97,7 @@ public final class EmbeddedSecretsStore implements SecretsProvider {
             if (r.isEmpty()) {
                 throw new SecretNotFoundException(name, "secret '" + name + "' has no current"
                         + " version in the embedded store; list its versions with: credpool"
-                        + " secret versions " + name + " and promote one with: credpool secret"
+                        + " secret list --all " + name + " and promote one with: credpool secret"
                         + " promote " + name + " <version>");
             }
             return r.get();
@@ -502,7 +502,7 @@ public final class EmbeddedSecretsStore implements SecretsProvider {
         // A malformed id could be anything the caller typed; show it only if it looks like one.
         String shown = VERSION_ID.matcher(versionId).matches() ? versionId : "(malformed id)";
         return new SecretNotFoundException(name, "secret '" + name + "' has no version " + shown
-                + " in the embedded store; list its versions with: credpool secret versions "
+                + " in the embedded store; list its versions with: credpool secret list --all "
                 + name);
     }
 }

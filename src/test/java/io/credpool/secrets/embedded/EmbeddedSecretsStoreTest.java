@@ -172,7 +172,7 @@ class EmbeddedSecretsStoreTest {
         assertThatThrownBy(() -> store.version("github-token", "v9"))
                 .isInstanceOf(SecretNotFoundException.class)
                 .hasMessage("secret 'github-token' has no version v9 in the embedded store; list"
-                        + " its versions with: credpool secret versions github-token");
+                        + " its versions with: credpool secret list --all github-token");
         assertThatThrownBy(() -> store.promote("github-token", "v9", ANY))
                 .isInstanceOf(SecretNotFoundException.class)
                 .hasMessageContaining("has no version v9");
@@ -193,7 +193,7 @@ class EmbeddedSecretsStoreTest {
         assertThatThrownBy(() -> store.current("db-password"))
                 .isInstanceOf(SecretNotFoundException.class)
                 .hasMessage("secret 'db-password' has no current version in the embedded store;"
-                        + " list its versions with: credpool secret versions db-password and"
+                        + " list its versions with: credpool secret list --all db-password and"
                         + " promote one with: credpool secret promote db-password <version>");
         assertThat(store.currentVersionId("db-password")).isEmpty();
     }
