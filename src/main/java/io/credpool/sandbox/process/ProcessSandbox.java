@@ -128,6 +128,13 @@ final class ProcessSandbox implements Sandbox {
 
     /** Sends variables to the agent; they only ever travel over its stdin pipe. */
     void inject(Map<String, SecretValue> env) {
+        // Check every name first so that a bad one never leaves the agent half-injected.
+        env.forEach((name, value) -> {
+            if (!AgentProtocol.isValidName(name)) {
+                throw new SandboxException("cannot inject credential '" + value.name() + "' as environment variable '"
+                        + name + "': the name must match [A-Za-z_][A-Za-z0-9_]*");
+            }
+        });
         try {
             for (Map.Entry<String, SecretValue> e : env.entrySet()) {
                 AgentProtocol.writeEnv(toAgent, e.getKey(), e.getValue());
@@ -255,7 +262,8 @@ final class ProcessSandbox implements Sandbox {
                     default -> fail(new SandboxException("agent sent an unexpected frame type " + frame.type()));
                 }
             }
-            fail(new SandboxException("the " + mode + " sandbox process ended" + exitDescription()));
+            fail(new SandboxException(state.get() == State.CLOSED ? "the sandbox was closed"
+                    : "the " + mode + " sandbox process ended" + exitDescription()));
         } catch (IOException | SandboxException e) {
             fail(new SandboxException(state.get() == State.CLOSED ? "the sandbox was closed"
                     : "the agent's output was unreadable (" + e.getMessage() + ")", e));
