@@ -62,7 +62,8 @@ public final class ApiServer implements AutoCloseable {
             error(ctx, 500, "internal", "internal error (" + e.getClass().getSimpleName() + "); see the server log");
         });
         app.error(404, ctx -> {
-            if (ctx.result() == null) {
+            String type = ctx.res().getContentType();
+            if (type == null || !type.startsWith("application/json")) {
                 error(ctx, 404, "not_found", "no route " + ctx.method() + " " + ctx.path());
             }
         });
@@ -220,7 +221,10 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private static void error(Context ctx, int status, String code, String message) {
-        ctx.status(status).json(Map.of("error", Map.of("code", code, "message", message)));
+        Map<String, String> error = new LinkedHashMap<>();
+        error.put("code", code);
+        error.put("message", message);
+        ctx.status(status).json(Map.of("error", error));
     }
 
     /** A client error with status 400. */

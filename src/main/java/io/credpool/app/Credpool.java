@@ -51,6 +51,11 @@ public final class Credpool implements AutoCloseable {
         return home;
     }
 
+    /** The state database: secrets, audit log and (later) rotation journal live in it. */
+    public Database database() {
+        return database;
+    }
+
     public SecretsProvider secrets() {
         return secrets;
     }

@@ -45,6 +45,7 @@ public final class Main {
         CommandLine cli = new CommandLine(new Main());
         cli.setExecutionExceptionHandler(new Errors());
         cli.setUsageHelpAutoWidth(true);
+        cli.setCaseInsensitiveEnumValuesAllowed(true);
         return cli.execute(args);
     }
 

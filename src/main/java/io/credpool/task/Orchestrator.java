@@ -161,7 +161,7 @@ public final class Orchestrator implements AutoCloseable {
                 audit.append(AuditEvent.of(AuditEventKind.TASK_STARTED).withTask(taskId, type.name()).withSession(sessionId)
                         .withDetail("sandbox " + backend.name()));
                 for (ReceivedCredential r : received) {
-                    audit.append(received(taskId, type.name(), sessionId, r));
+                    audit.append(receivedEvent(taskId, type.name(), sessionId, r));
                 }
                 log.info("task {} of type {} starting in {} with credentials {}", taskId, type.name(), backend.name(),
                         received.stream().map(r -> r.name() + "@" + r.version()).collect(Collectors.joining(", ")));
@@ -221,7 +221,7 @@ public final class Orchestrator implements AutoCloseable {
         Session session = new Session(id, type.name(), clock.instant(), values);
         audit.append(AuditEvent.of(AuditEventKind.SESSION_OPENED).withTask(null, type.name()).withSession(id));
         for (ReceivedCredential r : session.held()) {
-            audit.append(received(null, type.name(), id, r));
+            audit.append(receivedEvent(null, type.name(), id, r));
         }
         sessions.put(id, session);
         log.info("session {} of type {} opened", id, type.name());
@@ -309,11 +309,17 @@ public final class Orchestrator implements AutoCloseable {
 
     private void refused(String taskId, String type, String sessionId, TaskRefusedException e) {
         log.warn("refused {}: {}", taskId == null ? "session " + sessionId : "task " + taskId, e.getMessage());
-        audit.append(AuditEvent.of(AuditEventKind.TASK_REFUSED).withTask(taskId, type).withSession(sessionId)
-                .withCredential(e.credential().orElse(null), null).withDetail(e.code()));
+        try {
+            audit.append(AuditEvent.of(AuditEventKind.TASK_REFUSED).withTask(taskId, type).withSession(sessionId)
+                    .withCredential(e.credential().orElse(null), null).withDetail(e.code()));
+        } catch (RuntimeException auditDown) {
+            // The refusal stands either way; an audit log that shares the provider's database may be down with it.
+            e.addSuppressed(auditDown);
+            log.error("could not record refusal of {} in the audit log: {}", taskId, auditDown.getMessage());
+        }
     }
 
-    private static AuditEvent received(String taskId, String type, String sessionId, ReceivedCredential r) {
+    private static AuditEvent receivedEvent(String taskId, String type, String sessionId, ReceivedCredential r) {
         return AuditEvent.of(AuditEventKind.CREDENTIAL_RECEIVED).withTask(taskId, type).withSession(sessionId)
                 .withCredential(r.name(), r.version()).withScope(r.scope().lower()).withDetail("as " + r.env());
     }

@@ -205,7 +205,7 @@ class OrchestratorTest {
 
     @Test
     void aProviderThatIsDownRefusesTheTaskAndNothingIsInjected() {
-        home.credpool().secrets().close();
+        home.credpool().database().close();
         assertThatThrownBy(() -> run(TaskRequest.of("build", List.of("true")), new CollectingSink()))
                 .isInstanceOf(TaskRefusedException.class)
                 .hasMessageStartingWith("task type 'build' needs credential 'github-token' (credpool.yaml:4:9): ")
@@ -255,7 +255,7 @@ class OrchestratorTest {
 
     @Test
     void openingASessionWithAMissingCredentialIsRefused() {
-        home.credpool().secrets().close();
+        home.credpool().database().close();
         assertThatThrownBy(() -> orchestrator.openSession("agent"))
                 .isInstanceOf(TaskRefusedException.class)
                 .hasMessageStartingWith("task type 'agent' needs credential 'llm-key' (credpool.yaml:9:9): ");
