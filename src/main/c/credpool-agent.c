@@ -20,7 +20,8 @@
  *
  * LIFE
  *   argv (never secret): [--workspace-from SRC] [--workspace DST]. SRC is copied into DST
- *   (cp -a SRC/. DST/) and the agent chdirs into DST. Then R; then E frames are kept in memory
+ *   (cp -R -P SRC/. DST/) and the agent chdirs into DST. Ownership is deliberately not kept: in a
+ *   user namespace foreign owners are unmapped (cp -a fails) and the task must own its copy. Then R; then E frames are kept in memory
  *   until X. The task gets a fresh environment of exactly those variables plus PATH and HOME
  *   defaults (a declared variable wins), its own session, stdin /dev/null, and stdout/stderr
  *   pipes relayed as they arrive. When the task's main process exits, whatever is already in the
@@ -170,7 +171,7 @@ static void copy_workspace(const char *from, const char *to) {
             dup2(null, 0);
         }
         dup2(2, 1);
-        char *argv[] = {"cp", "-a", "--", src, dst, NULL};
+        char *argv[] = {"cp", "-R", "-P", "--", src, dst, NULL};
         char *envp[] = {DEFAULT_PATH, NULL};
         execve("/bin/cp", argv, envp);
         _exit(127);

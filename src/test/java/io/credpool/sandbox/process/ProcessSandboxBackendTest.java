@@ -3,6 +3,7 @@ package io.credpool.sandbox.process;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.credpool.sandbox.Sandbox;
 import io.credpool.sandbox.SandboxException;
@@ -14,8 +15,11 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipalLookupService;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -263,6 +267,31 @@ class ProcessSandboxBackendTest {
         assertThat(workspace.resolve("hello.txt")).hasContent("hello from the host");
         assertThat(workspace.resolve("src/deep/file.txt")).exists();
         assertThat(workspace.resolve("new.txt")).doesNotExist();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void aWorkspaceOwnedByAnotherUserIsCopiedAndTheTaskOwnsItsCopy(Mode mode) throws IOException {
+        assumeTrue("root".equals(System.getProperty("user.name")), "changing a file's owner needs root");
+        Path workspace = Files.createDirectories(temp.resolve("foreign/src"));
+        Files.writeString(workspace.resolve("build.sh"), "echo built\n");
+        Files.setPosixFilePermissions(workspace.resolve("build.sh"), PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.createSymbolicLink(workspace.resolve("link"), Path.of("build.sh"));
+        UserPrincipalLookupService users = workspace.getFileSystem().getUserPrincipalLookupService();
+        for (Path p : List.of(workspace, workspace.resolve("build.sh"))) {
+            Files.getFileAttributeView(p, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+                    .setGroup(users.lookupPrincipalByGroupName("1000"));
+            Files.setOwner(p, users.lookupPrincipalByName("1000"));
+        }
+        CollectingSink out = new CollectingSink();
+
+        try (Sandbox sandbox = backend(mode).create(new SandboxSpec("foreign", Optional.of(workspace), false, Map.of()))) {
+            TaskExit exit = sandbox.run(List.of("sh", "-c", "./link && echo more >> build.sh && test -L link"
+                    + " && stat -c %u build.sh"), Map.of(), out, TIMEOUT);
+
+            assertThat(exit.exitCode()).as(out.stderr()).isZero();
+            assertThat(out.stdout()).isEqualTo("built\n0\n");
+        }
     }
 
     @ParameterizedTest

@@ -8,6 +8,7 @@ import io.credpool.sandbox.process.ProcessSandboxBackend.Mode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,7 +35,9 @@ class ProcessSandboxFactoryTest {
         ProcessSandboxFactory full = factory(System.getenv("PATH"));
         HostPrograms.require(full, Mode.UNSHARE);
         Path onlyUnshare = Files.createDirectory(temp.resolve("only-unshare"));
-        Files.createSymbolicLink(onlyUnshare.resolve("unshare"), full.find("unshare").orElseThrow());
+        Path wrapper = onlyUnshare.resolve("unshare");
+        Files.writeString(wrapper, "#!/bin/sh\nexec " + full.find("unshare").orElseThrow() + " \"$@\"\n");
+        Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwxr-xr-x"));
 
         ProcessSandboxFactory factory = factory(onlyUnshare.toString());
 
