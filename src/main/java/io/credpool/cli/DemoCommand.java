@@ -60,6 +60,9 @@ final class DemoCommand implements Callable<Integer> {
         out = spec.commandLine().getOut();
         Path dir = Files.createTempDirectory("credpool-demo-");
         CredpoolHome home = new CredpoolHome(dir);
+        // Log into the demo's home, so that the final search covers the log too (no logger exists yet).
+        Files.createDirectories(home.logsDir());
+        System.setProperty("credpool.log.file", home.logsDir().resolve("credpool.log").toString());
         List<byte[]> values = new ArrayList<>();
         try {
             return demo(home, values);
@@ -130,9 +133,9 @@ final class DemoCommand implements Callable<Integer> {
 
             title("The audit log: which task received which version (never a value), hash-chained");
             List<AuditRecord> records = cp.audit().latest(12);
-            Table t = new Table("SEQ", "EVENT", "TASK", "TYPE", "CREDENTIAL", "VERSION", "DETAIL");
+            Table t = new Table("  SEQ", "EVENT", "TASK", "TYPE", "CREDENTIAL", "VERSION", "DETAIL");
             for (AuditRecord a : records) {
-                t.row(a.sequence(), a.kind(), a.taskId(), a.taskType(), a.credential(), a.versionId(), a.detail());
+                t.row("  " + a.sequence(), a.kind(), a.taskId(), a.taskType(), a.credential(), a.versionId(), a.detail());
             }
             t.print(out);
             AuditVerification v = cp.audit().verify();

@@ -62,8 +62,8 @@ public final class Main {
             }
         }
         Path logs = CredpoolHome.resolve(homeArg).logsDir();
-        if (System.getProperty("credpool.log.dir") == null && Files.isDirectory(logs)) {
-            System.setProperty("credpool.log.dir", logs.toString());
+        if (System.getProperty("credpool.log.file") == null && Files.isDirectory(logs)) {
+            System.setProperty("credpool.log.file", logs.resolve("credpool.log").toString());
         }
     }
 
