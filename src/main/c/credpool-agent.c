@@ -10,11 +10,19 @@
  *     'E'  one environment variable, "NAME=value"; the value is any bytes except NUL.
  *          A later E for the same NAME replaces the earlier one.
  *     'X'  the command: argv as NUL-terminated strings (a missing final NUL is accepted).
+ *     'N'  reseed + sync: [16-byte nonce][16..512 bytes of entropy]. The entropy is mixed into the
+ *          kernel's pool and the CRNG is reseeded (RNDADDENTROPY + RNDRESEEDCRNG where permitted,
+ *          else a plain write to /dev/urandom); the agent answers K with the nonce. Sent after every
+ *          snapshot restore, because restored guests share one RNG state; its answer also proves that
+ *          every earlier frame was consumed.
+ *     'W'  a chunk of the workspace as a cpio (newc) stream, unpacked into the working directory by
+ *          cpio -idmu; an empty W ends the stream (a failed unpack is reported with F).
  *   agent -> host
  *     'R'  ready, sent once after setup; payload "credpool-agent/1". Send nothing before it:
  *          a serial line loses bytes sent before the guest reads.
  *     'O'  a chunk of the task's stdout.        'S'  a chunk of the task's stderr.
  *     'Q'  the task ended: 4-byte big-endian status, the exit code or 128 + signal number.
+ *     'K'  the answer to N: its nonce.
  *     'F'  failure text (setup failed, bad frame, exec failed); the agent exits after it.
  *   Host frames are at most 1 MiB; a longer one is refused with F.
  *
@@ -28,6 +36,13 @@
  *   pipes is relayed, the rest of its process group is killed, Q is sent and the agent exits.
  *   End of input from the host, SIGTERM, SIGINT or SIGHUP kill the task's process group first.
  *   Values are never written to a file or put on an argv.
+ *
+ * INIT MODE (run as /init, the PID 1 of a microVM's initramfs, or with --init)
+ *   Mounts /proc, /sys, /dev (devtmpfs), /tmp and /workspace (tmpfs), switches the kernel console
+ *   off, puts the serial line (--serial DEV, default /dev/ttyS0) in raw mode and speaks the
+ *   protocol over it instead of fd 0/1; stderr goes to /dev/null so that nothing but frames ever
+ *   reaches the line. When done it drains the line and powers the VM off: PID 1 must not exit,
+ *   or the kernel would print a panic onto the protocol stream.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -39,9 +54,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/random.h>
+#include <sys/ioctl.h>
+#include <sys/klog.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define MAX_HOST_FRAME (1u << 20)
@@ -49,6 +71,10 @@
 #define MAX_ARGC 4096
 #define OUTPUT_CHUNK 32768
 #define DEFAULT_PATH "PATH=/usr/local/bin:/usr/bin:/bin"
+#define NONCE_BYTES 16
+#define MIN_ENTROPY 16
+#define MAX_ENTROPY 512
+#define INIT_WORKSPACE "/workspace"
 
 extern char **environ;
 
@@ -59,12 +85,33 @@ static int sigchld_pipe[2] = {-1, -1};
 static char *env_vars[MAX_ENV_COUNT + 3];
 static size_t env_count = 0;
 
+/* Set once in main: PID 1 of a VM must power off instead of exiting. */
+static int init_mode = 0;
+/* The running workspace unpacker (cpio), if a W stream is open. */
+static pid_t unpack_pid = 0;
+static int unpack_fd = -1;
+
 static void kill_task(void) {
     pid_t p = task_pid;
     if (p > 0) {
         kill(-p, SIGKILL);
         kill(p, SIGKILL);
     }
+}
+
+/* Ends the agent. In a VM the frames must leave the serial line before the power goes. */
+static void leave(int status) __attribute__((noreturn));
+
+static void leave(int status) {
+    if (init_mode) {
+        tcdrain(1);
+        sync();
+        reboot(RB_POWER_OFF);
+        for (;;) {
+            pause();
+        }
+    }
+    _exit(status);
 }
 
 static void on_terminate(int sig) {
@@ -120,7 +167,7 @@ static int read_full(int fd, void *buf, size_t len) {
 /* The host is gone or unreachable: nobody wants the task any more. */
 static void host_lost(void) {
     kill_task();
-    _exit(1);
+    leave(1);
 }
 
 static void send_frame(char type, const void *payload, uint32_t len) {
@@ -147,7 +194,7 @@ static void fail(int status, const char *fmt, ...) {
     }
     send_frame('F', text, (uint32_t) n);
     kill_task();
-    _exit(status);
+    leave(status);
 }
 
 static void copy_workspace(const char *from, const char *to) {
@@ -264,16 +311,107 @@ static char **parse_argv(char *payload, uint32_t len) {
     return argv;
 }
 
+/*
+ * Mixes host entropy into the kernel and forces a CRNG reseed, so that clones of one snapshot
+ * stop sharing random output. Only root may credit entropy or reseed; anyone may write, which
+ * mixes without crediting (the most an unprivileged agent can do).
+ */
+static void reseed(unsigned char *payload, uint32_t len) {
+    if (len < NONCE_BYTES + MIN_ENTROPY || len > NONCE_BYTES + MAX_ENTROPY) {
+        fail(2, "malformed reseed frame of %u bytes", len);
+    }
+    uint32_t n = len - NONCE_BYTES;
+    int fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fail(2, "cannot open /dev/urandom to reseed: %s", strerror(errno));
+    }
+    struct {
+        struct rand_pool_info info;
+        unsigned char buf[MAX_ENTROPY];
+    } add;
+    add.info.entropy_count = (int) n * 8;
+    add.info.buf_size = (int) n;
+    memcpy(add.buf, payload + NONCE_BYTES, n);
+    if (ioctl(fd, RNDADDENTROPY, &add) == 0) {
+        ioctl(fd, RNDRESEEDCRNG);
+    } else if (write_all(fd, payload + NONCE_BYTES, n) != 0) {
+        fail(2, "cannot write to /dev/urandom to reseed: %s", strerror(errno));
+    }
+    explicit_bzero(&add, sizeof add);
+    close(fd);
+    send_frame('K', payload, NONCE_BYTES);
+}
+
+static void kill_unpack(void) {
+    if (unpack_pid > 0) {
+        kill(unpack_pid, SIGKILL);
+    }
+}
+
+/* Feeds one W chunk to cpio, started on the first; the empty chunk ends the stream. */
+static void unpack(const char *payload, uint32_t len) {
+    if (len > 0 && unpack_pid == 0) {
+        int in[2];
+        if (pipe2(in, O_CLOEXEC) != 0) {
+            fail(2, "cannot create a pipe for the workspace: %s", strerror(errno));
+        }
+        pid_t pid = fork();
+        if (pid < 0) {
+            fail(2, "cannot fork to unpack the workspace: %s", strerror(errno));
+        }
+        if (pid == 0) {
+            /* cpio must not touch the protocol stream: its chatter goes to /dev/null. */
+            int null = open("/dev/null", O_WRONLY);
+            dup2(in[0], 0);
+            if (null >= 0) {
+                dup2(null, 1);
+                dup2(null, 2);
+            }
+            char *argv[] = {"cpio", "-i", "-d", "-m", "-u", NULL};
+            char *envp[] = {DEFAULT_PATH, NULL};
+            environ = envp;
+            execvp("cpio", argv);
+            _exit(127);
+        }
+        close(in[0]);
+        unpack_pid = pid;
+        unpack_fd = in[1];
+    }
+    if (len > 0) {
+        if (write_all(unpack_fd, payload, len) != 0) {
+            fail(2, "unpacking the workspace failed: cpio stopped reading (%s)", strerror(errno));
+        }
+        return;
+    }
+    if (unpack_pid == 0) {
+        return; /* an empty workspace */
+    }
+    close(unpack_fd);
+    unpack_fd = -1;
+    int status;
+    pid_t w;
+    /* SIGCHLD's handler may reap others; wait for this one only. */
+    while ((w = waitpid(unpack_pid, &status, 0)) < 0 && errno == EINTR) {
+    }
+    unpack_pid = 0;
+    if (w < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fail(2, "unpacking the workspace failed (cpio status %d)",
+             w < 0 ? -1 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    }
+}
+
 /* Reads E frames until X; returns the command. End of input means the host gave up. */
 static char **receive_task(void) {
     for (;;) {
         unsigned char header[5];
         int r = read_full(0, header, sizeof header);
         if (r == 0) {
-            _exit(0);
+            kill_unpack();
+            leave(0);
         }
         if (r < 0) {
-            _exit(1);
+            kill_unpack();
+            leave(1);
         }
         uint32_t len = ((uint32_t) header[1] << 24) | ((uint32_t) header[2] << 16)
                 | ((uint32_t) header[3] << 8) | (uint32_t) header[4];
@@ -285,7 +423,8 @@ static char **receive_task(void) {
             fail(2, "out of memory");
         }
         if (len > 0 && read_full(0, payload, len) != 1) {
-            _exit(1);
+            kill_unpack();
+            leave(1);
         }
         payload[len] = '\0';
         switch (header[0]) {
@@ -293,7 +432,19 @@ static char **receive_task(void) {
                 add_env(payload, len);
                 break;
             case 'X':
+                if (unpack_pid > 0) {
+                    fail(2, "the command arrived before the end of the workspace stream");
+                }
                 return parse_argv(payload, len);
+            case 'N':
+                reseed((unsigned char *) payload, len);
+                explicit_bzero(payload, len);
+                free(payload);
+                break;
+            case 'W':
+                unpack(payload, len);
+                free(payload);
+                break;
             default:
                 fail(2, "unexpected frame type 0x%02x", header[0]);
         }
@@ -446,8 +597,56 @@ static int run_task(char **argv, char **envp) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+static void init_mount(const char *source, const char *target, const char *type, const char *options) {
+    mkdir(target, 0755);
+    if (mount(source, target, type, MS_NOSUID, options) != 0 && errno != EBUSY) {
+        fail(2, "cannot mount %s on %s: %s", type, target, strerror(errno));
+    }
+}
+
+/*
+ * PID 1 of a microVM: the kernel gave us nothing but the initramfs. Mount what programs expect,
+ * then turn the serial line into a clean byte pipe for the protocol: raw mode, no echo, no flow
+ * control characters, no CR/LF translation, and no kernel messages interleaved.
+ */
+static void init_setup(const char *serial) {
+    /* /dev first: the initramfs has no device nodes, not even the serial line. */
+    mkdir("/dev", 0755);
+    mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+    int line = open(serial, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (line < 0) {
+        /* No channel to report on: the host sees no ready frame and times out. */
+        leave(2);
+    }
+    if (dup2(line, 0) < 0 || dup2(line, 1) < 0) {
+        leave(2);
+    }
+    close(line);
+    int null = open("/dev/null", O_WRONLY);
+    if (null >= 0) {
+        dup2(null, 2);
+        close(null);
+    } else {
+        close(2); /* nothing must reach the line outside frames */
+    }
+    struct termios tio;
+    if (tcgetattr(0, &tio) == 0) {
+        cfmakeraw(&tio);
+        tio.c_cflag |= CLOCAL | CREAD;
+        tio.c_cc[VMIN] = 1;
+        tio.c_cc[VTIME] = 0;
+        tcsetattr(0, TCSANOW, &tio);
+    }
+    klogctl(6, NULL, 0); /* SYSLOG_ACTION_CONSOLE_OFF */
+    init_mount("proc", "/proc", "proc", NULL);
+    init_mount("sysfs", "/sys", "sysfs", NULL);
+    init_mount("tmpfs", "/tmp", "tmpfs", "mode=1777");
+    init_mount("tmpfs", INIT_WORKSPACE, "tmpfs", "mode=0755");
+    setsid();
+}
+
 int main(int argc, char **argv) {
-    const char *workspace = NULL, *workspace_from = NULL;
+    const char *workspace = NULL, *workspace_from = NULL, *serial = "/dev/ttyS0";
     signal(SIGPIPE, SIG_IGN);
     struct sigaction term = {.sa_handler = on_terminate};
     sigaction(SIGTERM, &term, NULL);
@@ -461,14 +660,26 @@ int main(int argc, char **argv) {
     struct sigaction chld = {.sa_handler = on_child, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
     sigaction(SIGCHLD, &chld, NULL);
 
+    /* Not getpid() == 1: under unshare --pid the agent is PID 1 of its namespace too. */
+    init_mode = strcmp(argv[0], "/init") == 0;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--workspace") == 0 && i + 1 < argc) {
+        if (strcmp(argv[i], "--init") == 0) {
+            init_mode = 1;
+        } else if (strcmp(argv[i], "--serial") == 0 && i + 1 < argc) {
+            serial = argv[++i];
+        } else if (strcmp(argv[i], "--workspace") == 0 && i + 1 < argc) {
             workspace = argv[++i];
         } else if (strcmp(argv[i], "--workspace-from") == 0 && i + 1 < argc) {
             workspace_from = argv[++i];
         } else {
-            fail(2, "unknown argument '%s'; usage: credpool-agent [--workspace-from SRC] [--workspace DST]",
-                 argv[i]);
+            fail(2, "unknown argument '%s'; usage: credpool-agent [--init [--serial DEV]]"
+                 " [--workspace-from SRC] [--workspace DST]", argv[i]);
+        }
+    }
+    if (init_mode) {
+        init_setup(serial);
+        if (workspace == NULL) {
+            workspace = INIT_WORKSPACE;
         }
     }
     if (workspace_from != NULL && workspace == NULL) {
@@ -505,5 +716,5 @@ int main(int argc, char **argv) {
     unsigned char payload[4] = {
         (unsigned char) (be >> 24), (unsigned char) (be >> 16), (unsigned char) (be >> 8), (unsigned char) be};
     send_frame('Q', payload, sizeof payload);
-    return 0;
+    leave(0);
 }

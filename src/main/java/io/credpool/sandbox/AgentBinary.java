@@ -62,6 +62,11 @@ public final class AgentBinary {
         }
     }
 
+    /** The agent's bytes, for images that embed it (the microVM initramfs). */
+    public static byte[] content() {
+        return load();
+    }
+
     private static byte[] load() {
         try (InputStream in = AgentBinary.class.getResourceAsStream(RESOURCE)) {
             if (in == null) {

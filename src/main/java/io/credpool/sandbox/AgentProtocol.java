@@ -17,14 +17,20 @@ import java.util.regex.Pattern;
  *
  * <p>Every frame is {@code [type: 1 byte][length: 4 bytes big-endian][payload]}. Host to agent:
  * {@code E} one variable {@code NAME=value} (any bytes but NUL), {@code X} the command as
- * NUL-terminated arguments. Agent to host: {@code R} ready (sent once, after setup), {@code O} and
- * {@code S} chunks of the task's stdout and stderr, {@code Q} the exit status (4 bytes, big-endian:
- * exit code or 128 + signal), {@code F} failure text, after which the agent exits. Lengths are
+ * NUL-terminated arguments, {@code N} reseed (a 16-byte nonce, then entropy for the guest's RNG),
+ * {@code W} a chunk of the workspace as a cpio stream (an empty one ends it). Agent to host:
+ * {@code R} ready (sent once, after setup), {@code K} the answer to {@code N} carrying its nonce,
+ * {@code O} and {@code S} chunks of the task's stdout and stderr, {@code Q} the exit status
+ * (4 bytes, big-endian: exit code or 128 + signal), {@code F} failure text, after which the agent
+ * exits. Lengths are
  * bounded on both sides so that a corrupt stream fails fast instead of allocating gigabytes.
  */
 public final class AgentProtocol {
     public static final byte ENV = 'E';
     public static final byte EXEC = 'X';
+    public static final byte RESEED = 'N';
+    public static final byte WORKSPACE = 'W';
+    public static final byte ACK = 'K';
     public static final byte READY = 'R';
     public static final byte STDOUT = 'O';
     public static final byte STDERR = 'S';
@@ -35,6 +41,11 @@ public final class AgentProtocol {
     public static final int MAX_HOST_FRAME = 1 << 20;
     /** The agent sends output in chunks of at most 32 KiB; anything above this is corruption. */
     public static final int MAX_AGENT_FRAME = 1 << 20;
+
+    /** The nonce that starts an {@code N} frame and comes back in its {@code K}. */
+    public static final int NONCE_BYTES = 16;
+    /** The payload of the agent's {@code R} frame. */
+    public static final String READY_TEXT = "credpool-agent/1";
 
     private static final int HEADER = 5;
     private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
@@ -142,7 +153,7 @@ public final class AgentProtocol {
         }
         long length = ((len[0] & 0xffL) << 24) | ((len[1] & 0xff) << 16) | ((len[2] & 0xff) << 8) | (len[3] & 0xff);
         switch (type) {
-            case READY, STDOUT, STDERR, EXIT, FAILURE -> {
+            case READY, STDOUT, STDERR, EXIT, FAILURE, ACK -> {
             }
             default -> throw new SandboxException(String.format("agent sent an unknown frame type 0x%02x", type));
         }
@@ -154,6 +165,24 @@ public final class AgentProtocol {
             throw new EOFException("agent stream ended inside a frame of " + length + " bytes");
         }
         return Optional.of(new Frame((byte) type, payload));
+    }
+
+    /**
+     * Writes one host frame of any type (N, W, or raw bytes in tests); the caller has checked the
+     * payload. Built in one array so that it goes out in one write.
+     */
+    public static void writeFrame(OutputStream out, byte type, byte[] payload, int off, int len) throws IOException {
+        if (len > MAX_HOST_FRAME) {
+            throw new IllegalArgumentException("a host frame of " + len + " bytes exceeds the limit of " + MAX_HOST_FRAME);
+        }
+        byte[] frame = new byte[HEADER + len];
+        header(frame, type, len);
+        System.arraycopy(payload, off, frame, HEADER, len);
+        try {
+            out.write(frame);
+        } finally {
+            Arrays.fill(frame, (byte) 0);
+        }
     }
 
     /** Encodes an agent-side frame; for tests and for agents written in Java. */

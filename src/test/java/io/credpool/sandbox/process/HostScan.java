@@ -9,12 +9,12 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /** Looks for bytes where secrets must never be: every command line, files on the host. */
-final class HostScan {
+public final class HostScan {
     private HostScan() {
     }
 
     /** Pids of processes whose /proc/PID/cmdline contains {@code needle}. */
-    static List<Long> processesWithCmdlineContaining(byte[] needle) throws IOException {
+    public static List<Long> processesWithCmdlineContaining(byte[] needle) throws IOException {
         List<Long> found = new ArrayList<>();
         try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> p.getFileName().toString().matches("\\d+"))) {
             for (Path proc : procs) {
@@ -33,7 +33,7 @@ final class HostScan {
     }
 
     /** Waits for processes with {@code needle} on their command line to be gone; returns the rest. */
-    static List<Long> awaitNoProcessWith(byte[] needle) throws IOException, InterruptedException {
+    public static List<Long> awaitNoProcessWith(byte[] needle) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + 5_000_000_000L;
         List<Long> left = processesWithCmdlineContaining(needle);
         while (!left.isEmpty() && System.nanoTime() < deadline) {
@@ -44,7 +44,7 @@ final class HostScan {
     }
 
     /** Regular files under {@code root} whose content contains {@code needle}. */
-    static List<Path> filesContaining(Path root, byte[] needle) throws IOException {
+    public static List<Path> filesContaining(Path root, byte[] needle) throws IOException {
         if (!Files.exists(root)) {
             return List.of();
         }
@@ -59,7 +59,7 @@ final class HostScan {
         return found;
     }
 
-    static int indexOf(byte[] haystack, byte[] needle) {
+    public static int indexOf(byte[] haystack, byte[] needle) {
         outer:
         for (int i = 0; i + needle.length <= haystack.length; i++) {
             for (int j = 0; j < needle.length; j++) {

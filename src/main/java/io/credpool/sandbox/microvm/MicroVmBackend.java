@@ -1,0 +1,387 @@
+package io.credpool.sandbox.microvm;
+
+import io.credpool.sandbox.Sandbox;
+import io.credpool.sandbox.SandboxBackend;
+import io.credpool.sandbox.SandboxException;
+import io.credpool.sandbox.SandboxSpec;
+import io.credpool.secrets.SecretValue;
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs each sandbox as a QEMU microVM booted from a {@link GuestImage}. The first sandbox of a
+ * spec is cold-booted, gets its baked (pool scope) variables, and is snapshotted into an
+ * encrypted template; later sandboxes of the same spec are restored from that template and
+ * reseeded, which is several times cheaper than a boot. A template whose baked credential
+ * versions no longer match the spec is deleted, never restored.
+ */
+public final class MicroVmBackend implements SandboxBackend {
+    private static final Logger log = LoggerFactory.getLogger(MicroVmBackend.class);
+
+    /** How the guest's CPU runs. */
+    public enum Accel {
+        /** KVM if a probe guest boots with it within the probe timeout, else TCG. */
+        AUTO,
+        KVM,
+        /** QEMU's software emulation: slow but works everywhere, including nested hosts where KVM hangs. */
+        TCG
+    }
+
+    /**
+     * How microVMs are made.
+     *
+     * @param qemu the qemu-system-x86_64 executable
+     * @param memoryMib guest RAM; it is also the upper bound of a snapshot's size
+     * @param stateDir where per-VM sockets and the encrypted snapshots live
+     * @param snapshots whether to keep templates (false: every sandbox is a cold boot)
+     * @param maxWorkspaceBytes the largest workspace sent over the serial line
+     */
+    public record Settings(Path qemu, GuestImage image, int memoryMib, Accel accel, Duration bootTimeout,
+            Duration restoreTimeout, Duration kvmProbeTimeout, Path stateDir, boolean snapshots, long maxWorkspaceBytes) {
+        public Settings {
+            Objects.requireNonNull(qemu, "qemu");
+            Objects.requireNonNull(image, "image");
+            Objects.requireNonNull(accel, "accel");
+            Objects.requireNonNull(stateDir, "stateDir");
+        }
+
+        /** 256 MiB guests, KVM if it works, snapshots on, a 60 s boot timeout (TCG on a busy host is slow). */
+        public static Settings defaults(GuestImage image, Path stateDir) {
+            return new Settings(Path.of("/usr/bin/qemu-system-x86_64"), image, 256, Accel.AUTO, Duration.ofSeconds(60),
+                    Duration.ofSeconds(30), Duration.ofSeconds(10), stateDir, true, 16L << 20);
+        }
+
+        public Settings withAccel(Accel a) {
+            return new Settings(qemu, image, memoryMib, a, bootTimeout, restoreTimeout, kvmProbeTimeout, stateDir,
+                    snapshots, maxWorkspaceBytes);
+        }
+
+        public Settings withBootTimeout(Duration d) {
+            return new Settings(qemu, image, memoryMib, accel, d, restoreTimeout, kvmProbeTimeout, stateDir,
+                    snapshots, maxWorkspaceBytes);
+        }
+
+        public Settings withSnapshots(boolean on) {
+            return new Settings(qemu, image, memoryMib, accel, bootTimeout, restoreTimeout, kvmProbeTimeout, stateDir,
+                    on, maxWorkspaceBytes);
+        }
+    }
+
+    /**
+     * What a template holds, for the warm pool and for operators: the credential versions baked
+     * into its memory, by variable name.
+     */
+    public record TemplateInfo(String label, Map<String, String> bakedVersions, Instant createdAt) {
+        public TemplateInfo {
+            bakedVersions = Map.copyOf(bakedVersions);
+        }
+    }
+
+    /** Identifies what a template was made from; the MAC proves the same values without keeping them. */
+    private record TemplateKey(String label, List<String> baked) {
+    }
+
+    private record Template(TemplateKey key, TemplateInfo info, EncryptedSnapshot snapshot) {
+    }
+
+    private final Settings settings;
+    private final SecureRandom random = new SecureRandom();
+    private final byte[] macKey = new byte[32];
+    private final Map<String, Template> templates = new ConcurrentHashMap<>();
+    private final Map<String, Object> labelLocks = new ConcurrentHashMap<>();
+    private final Path runRoot;
+    private final Path snapshotDir;
+    private volatile Accel resolved;
+
+    public MicroVmBackend(Settings settings) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        random.nextBytes(macKey);
+        this.runRoot = settings.stateDir().resolve("run");
+        this.snapshotDir = settings.stateDir().resolve("snapshots");
+        try {
+            for (Path dir : List.of(settings.stateDir(), runRoot, snapshotDir)) {
+                Files.createDirectories(dir);
+                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            }
+        } catch (IOException e) {
+            throw new SandboxException("cannot create the microVM state directory " + settings.stateDir() + ": "
+                    + e.getMessage(), e);
+        }
+        if (!Files.isExecutable(settings.qemu())) {
+            throw new SandboxException(settings.qemu() + " is not installed: apt-get install --no-install-recommends"
+                    + " qemu-system-x86");
+        }
+        if (!settings.image().isComplete()) {
+            throw new SandboxException("the microVM guest image " + settings.image().dir()
+                    + " is missing or incomplete: run 'credpool image build'");
+        }
+    }
+
+    @Override
+    public String name() {
+        return "microvm";
+    }
+
+    /** The accelerator in use; probes KVM on first call when set to AUTO. */
+    public Accel accel() {
+        Accel a = resolved;
+        if (a == null) {
+            synchronized (this) {
+                if (resolved == null) {
+                    resolved = probe();
+                }
+                a = resolved;
+            }
+        }
+        return a;
+    }
+
+    /** The template for {@code label}, if one exists. */
+    public Optional<TemplateInfo> template(String label) {
+        return Optional.ofNullable(templates.get(label)).map(Template::info);
+    }
+
+    @Override
+    public Sandbox create(SandboxSpec spec) {
+        Objects.requireNonNull(spec, "spec");
+        if (spec.network()) {
+            // The guest has no network device or driver: saying yes would silently run it offline.
+            throw new SandboxException("cannot create a microVM for '" + spec.label() + "': microVM sandboxes have no"
+                    + " network yet; use sandbox: bubblewrap for task types with network: true");
+        }
+        if (spec.workspace().isPresent() && !Files.isDirectory(spec.workspace().get())) {
+            throw new SandboxException("cannot create a microVM for '" + spec.label() + "': the workspace "
+                    + spec.workspace().get() + " is not a directory");
+        }
+        Accel accel = accel();
+        if (!settings.snapshots()) {
+            return coldBoot(spec, accel, false);
+        }
+        TemplateKey key = keyOf(spec);
+        Template template;
+        synchronized (labelLocks.computeIfAbsent(spec.label(), l -> new Object())) {
+            template = templates.get(spec.label());
+            if (template != null && !template.key().equals(key)) {
+                templates.remove(spec.label());
+                template.snapshot().delete();
+                log.info("microVM template for '{}' is stale (baked versions {} differ from {}): deleted",
+                        spec.label(), template.info().bakedVersions(), versions(spec));
+                template = null;
+            }
+            if (template == null) {
+                return coldBoot(spec, accel, true);
+            }
+        }
+        return restore(spec, accel, template);
+    }
+
+    private MicroVmSandbox coldBoot(SandboxSpec spec, Accel accel, boolean makeTemplate) {
+        String id = newId();
+        Path runDir = runDir(id);
+        MicroVmSandbox vm = MicroVmSandbox.start(id, spec.label(), command(id, runDir, accel, Optional.empty()), runDir,
+                runDir.resolve("qmp.sock"), true, settings.bootTimeout(), random);
+        try {
+            vm.awaitReady(settings.bootTimeout());
+            vm.inject(spec.bakedEnv());
+            vm.reseed(settings.restoreTimeout());
+            if (makeTemplate) {
+                Path file = snapshotDir.resolve("template-" + id + ".snap");
+                EncryptedSnapshot snapshot = vm.snapshot(file, settings.bootTimeout());
+                templates.put(spec.label(), new Template(keyOf(spec),
+                        new TemplateInfo(spec.label(), versions(spec), Instant.now()), snapshot));
+                log.info("microVM template for '{}' taken ({} MiB encrypted, baked versions {})", spec.label(),
+                        Files.size(file) >> 20, versions(spec));
+                vm.resume();
+                // The template and this VM now share one RNG state: this one must diverge too.
+                vm.reseed(settings.restoreTimeout());
+            }
+            finish(vm, spec);
+            return vm;
+        } catch (RuntimeException | IOException e) {
+            vm.close();
+            if (e instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new SandboxException("cannot read the snapshot of microVM " + id + ": " + e.getMessage(), e);
+        }
+    }
+
+    private MicroVmSandbox restore(SandboxSpec spec, Accel accel, Template template) {
+        String id = newId();
+        Path runDir = runDir(id);
+        Path incoming = runDir.resolve("in.sock");
+        MicroVmSandbox vm = MicroVmSandbox.start(id, spec.label(), command(id, runDir, accel, Optional.of(incoming)),
+                runDir, runDir.resolve("qmp.sock"), false, settings.restoreTimeout(), random);
+        try {
+            vm.restore(template.snapshot(), incoming, settings.restoreTimeout());
+            vm.resume();
+            vm.reseed(settings.restoreTimeout());
+            finish(vm, spec);
+            return vm;
+        } catch (RuntimeException e) {
+            vm.close();
+            throw e;
+        }
+    }
+
+    /** Workspace in, then pause: a pool member waits without using a CPU. */
+    private void finish(MicroVmSandbox vm, SandboxSpec spec) {
+        if (spec.workspace().isPresent()) {
+            vm.sendWorkspace(spec.workspace().get(), settings.maxWorkspaceBytes());
+            vm.reseed(settings.restoreTimeout());
+        }
+        vm.pause();
+    }
+
+    /** The whole QEMU command line: paths and flags only; values go over the serial line. */
+    List<String> command(String id, Path runDir, Accel accel, Optional<Path> incoming) {
+        List<String> cmd = new ArrayList<>(List.of(settings.qemu().toString(),
+                "-name", "credpool-" + id,
+                "-M", "microvm,pit=on,pic=on,rtc=on",
+                "-accel", accel == Accel.KVM ? "kvm" : "tcg",
+                "-cpu", accel == Accel.KVM ? "host" : "max",
+                "-m", Integer.toString(settings.memoryMib()),
+                "-smp", "1",
+                "-nodefaults", "-no-user-config", "-display", "none",
+                "-chardev", "stdio,id=agent,signal=off",
+                "-serial", "chardev:agent",
+                "-qmp", "unix:" + runDir.resolve("qmp.sock") + ",server=on,wait=off",
+                "-kernel", settings.image().kernel().toString(),
+                "-initrd", settings.image().initramfs().toString(),
+                "-append", kernelCommandLine(accel),
+                "-no-reboot"));
+        incoming.ifPresent(sock -> cmd.addAll(List.of("-incoming", "unix:" + sock, "-S")));
+        return cmd;
+    }
+
+    /**
+     * The console is the serial line until the agent silences it (quiet keeps boot output short).
+     * Under TCG the kernel cannot calibrate the TSC against the PIT on a busy host and hangs, so
+     * TCG guests are told the TSC rate instead.
+     */
+    private static String kernelCommandLine(Accel accel) {
+        return "console=ttyS0 panic=-1 edd=off quiet loglevel=1 random.trust_cpu=on"
+                + (accel == Accel.KVM ? "" : " tsc_early_khz=2000000 tsc=reliable");
+    }
+
+    private Accel probe() {
+        if (settings.accel() != Accel.AUTO) {
+            log.info("microVM accelerator: {} (configured)", settings.accel().name().toLowerCase());
+            return settings.accel();
+        }
+        Path kvm = Path.of("/dev/kvm");
+        if (!Files.isReadable(kvm) || !Files.isWritable(kvm)) {
+            log.info("microVM accelerator: tcg (/dev/kvm is absent or not accessible)");
+            return Accel.TCG;
+        }
+        // /dev/kvm can exist and still hang every guest (nested hosts): only a boot proves it works.
+        String id = newId();
+        Path runDir = runDir(id);
+        long started = System.nanoTime();
+        try (MicroVmSandbox vm = MicroVmSandbox.start(id, "kvm-probe", command(id, runDir, Accel.KVM, Optional.empty()),
+                runDir, runDir.resolve("qmp.sock"), true, settings.kvmProbeTimeout(), random)) {
+            vm.awaitReady(settings.kvmProbeTimeout());
+            log.info("microVM accelerator: kvm (probe guest ready in {} ms)", (System.nanoTime() - started) / 1_000_000);
+            return Accel.KVM;
+        } catch (SandboxException e) {
+            log.info("microVM accelerator: tcg (a KVM probe guest did not boot: {})", e.getMessage());
+            return Accel.TCG;
+        }
+    }
+
+    private TemplateKey keyOf(SandboxSpec spec) {
+        List<String> baked = new ArrayList<>();
+        new TreeMap<>(spec.bakedEnv()).forEach((var, value) ->
+                baked.add(var + "=" + value.name() + "@" + value.version() + "#" + mac(value)));
+        return new TemplateKey(spec.label(), List.copyOf(baked));
+    }
+
+    private static Map<String, String> versions(SandboxSpec spec) {
+        Map<String, String> v = new TreeMap<>();
+        spec.bakedEnv().forEach((var, value) -> v.put(var, value.name() + "@" + value.version()));
+        return v;
+    }
+
+    /** An in-memory MAC under a per-backend key: a changed value under an unchanged version id still differs. */
+    private String mac(SecretValue value) {
+        byte[] bytes = value.bytes();
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(macKey, "HmacSHA256"));
+            return HexFormat.of().formatHex(mac.doFinal(bytes));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("the JDK lacks HmacSHA256", e);
+        } finally {
+            Arrays.fill(bytes, (byte) 0);
+        }
+    }
+
+    private String newId() {
+        byte[] b = new byte[6];
+        random.nextBytes(b);
+        return "vm-" + HexFormat.of().formatHex(b);
+    }
+
+    private Path runDir(String id) {
+        try {
+            return Files.createDirectory(runRoot.resolve(id),
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (IOException e) {
+            throw new SandboxException("cannot create the run directory of microVM " + id + " under " + runRoot
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Deletes every template: their keys are forgotten and their files removed. */
+    @Override
+    public void close() {
+        templates.values().forEach(t -> t.snapshot().delete());
+        templates.clear();
+        Arrays.fill(macKey, (byte) 0);
+    }
+
+    static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try {
+            Files.walkFileTree(root, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.delete(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                    Files.delete(dir);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            log.warn("could not delete {}: {}", root, e.toString());
+        }
+    }
+}
