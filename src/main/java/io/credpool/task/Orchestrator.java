@@ -88,8 +88,8 @@ public final class Orchestrator implements AutoCloseable {
             }
             type = taskType(request.taskType());
             refs = selectCredentials(type, request.only());
-            session = sessionFor(type, request.sessionId(), refs);
             backend = sandboxes.forType(type);
+            session = sessionFor(type, request.sessionId(), refs);
         } catch (TaskRefusedException e) {
             refused(taskId, request.taskType(), request.sessionId().orElse(null), e);
             throw e;
@@ -104,6 +104,9 @@ public final class Orchestrator implements AutoCloseable {
             }
         } catch (TaskRefusedException e) {
             fetched.values().forEach(SecretValue::wipe);
+            if (session != null) {
+                session.release();
+            }
             refused(taskId, type.name(), session == null ? null : session.id(), e);
             throw e;
         }
@@ -185,6 +188,9 @@ public final class Orchestrator implements AutoCloseable {
                 throw e;
             } finally {
                 fetched.values().forEach(SecretValue::wipe);
+                if (session != null) {
+                    session.release();
+                }
             }
         }
 
@@ -193,6 +199,9 @@ public final class Orchestrator implements AutoCloseable {
         public void close() {
             if (used.compareAndSet(false, true)) {
                 fetched.values().forEach(SecretValue::wipe);
+                if (session != null) {
+                    session.release();
+                }
                 audit.append(finished(taskId, type.name(), session == null ? null : session.id(), "not run"));
             }
         }
@@ -234,7 +243,7 @@ public final class Orchestrator implements AutoCloseable {
         if (session == null) {
             throw new TaskRefusedException(Reason.UNKNOWN_SESSION, "no open session '" + id + "'");
         }
-        session.wipe();
+        session.close();
         audit.append(AuditEvent.of(AuditEventKind.SESSION_CLOSED).withTask(null, session.taskType()).withSession(id));
         log.info("session {} closed", id);
     }
@@ -285,12 +294,12 @@ public final class Orchestrator implements AutoCloseable {
             return null;
         }
         Session session = sessions.get(sessionId.get());
-        if (session == null) {
-            throw new TaskRefusedException(Reason.UNKNOWN_SESSION, "no open session '" + sessionId.get() + "'");
-        }
-        if (!session.taskType().equals(type.name())) {
+        if (session != null && !session.taskType().equals(type.name())) {
             throw new TaskRefusedException(Reason.SESSION_MISMATCH, "session '" + session.id() + "' belongs to task type '"
                     + session.taskType() + "', not '" + type.name() + "'");
+        }
+        if (session == null || !session.acquire()) {
+            throw new TaskRefusedException(Reason.UNKNOWN_SESSION, "no open session '" + sessionId.get() + "'");
         }
         return session;
     }

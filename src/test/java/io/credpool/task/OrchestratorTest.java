@@ -264,6 +264,17 @@ class OrchestratorTest {
     }
 
     @Test
+    void closingASessionWhileItsTaskRunsWipesTheValuesOnlyAfterTheTaskEnds() throws Exception {
+        Session s = orchestrator.openSession("agent");
+        Orchestrator.PreparedTask task = orchestrator.prepare(
+                TaskRequest.of("agent", List.of("sh", "-c", "test \"$LLM_KEY\" = sk-session-key-value")).inSession(s.id()));
+        orchestrator.closeSession(s.id());
+        assertThat(s.values().values()).noneMatch(io.credpool.secrets.SecretValue::isWiped);
+        assertThat(task.execute(new CollectingSink()).exitCode()).isZero();
+        assertThat(s.values().values()).allMatch(io.credpool.secrets.SecretValue::isWiped);
+    }
+
+    @Test
     void openingASessionWithAMissingCredentialIsRefused() {
         home.credpool().database().close();
         assertThatThrownBy(() -> orchestrator.openSession("agent"))
