@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  *
  * @param id a stable id, used in findings and allowlists
  * @param description for people
- * @param keywords literals of which at least one is in every match (case-sensitive bytes)
+ * @param keywords literals one of which every match begins with (case-sensitive bytes)
  * @param regex the rule; group 1, when present, is the part whose entropy is measured
  * @param minEntropy bits per character group 1 needs, 0 for none
  */
@@ -55,11 +55,9 @@ public record SecretRule(String id, String description, List<String> keywords, P
                         Pattern.compile("hooks\\.slack\\.com/(?:services|workflows)/([A-Za-z0-9+/_-]{30,})"), 0),
                 new SecretRule(GENERIC_ID, "high-entropy value assigned to a secret-like name",
                         genericKeywords(),
-                        // name [sep] (= | : | := | =>) [quote] value [quote]; the name must end in a
-                        // secret-like word so `keyboard = ...` and `tokenizer: ...` do not match.
-                        Pattern.compile("(?i)(?<![a-z0-9])[a-z0-9_.-]{0,40}?"
-                                + "(?:api[_.-]?key|access[_.-]?key|secret[_.-]?key|private[_.-]?key|client[_.-]?secret"
-                                + "|secret|token|passw(?:or)?d|pwd|credentials?|auth)"
+                        // Starts at the keyword: the name must end in the secret-like word, then
+                        // (= | : | := | =>) and an optionally quoted value; `keyboard = ...` does not match.
+                        Pattern.compile("(?i)(?:key|secret|token|passw(?:or)?d|pwd|credentials?|auth)"
                                 + "[\"']?[ \\t]{0,4}(?::=|=>|=|:)[ \\t]{0,4}[\"'`]?"
                                 + "([a-z0-9+/=_.~-]{16,200})(?=[\"'`\\s;,)]|$)"), minEntropy));
     }

@@ -41,9 +41,8 @@ public final class WorkspaceScanner {
     static final int BINARY_PROBE = 8 * 1024;
     /** A finding count past which a file is summarized: thousands of lines of one leak say nothing more. */
     static final int MAX_FINDINGS_PER_FILE = 100;
-    /** How far before a keyword, and after it, a rule's match may reach. */
-    private static final int BEFORE_KEYWORD = 120;
-    private static final int AFTER_KEYWORD = 300;
+    /** How far past its keyword a rule's match may reach (a 200-byte value and its name). */
+    private static final int MAX_MATCH = 300;
 
     private final AhoCorasick automaton;
     private final List<KnownSecrets.Origin> origins;
@@ -233,6 +232,8 @@ public final class WorkspaceScanner {
             List<Finding> found = new ArrayList<>();
             List<long[]> knownSpans = new ArrayList<>();
             Set<String> seen = new HashSet<>();
+            Set<Long> seenRules = new HashSet<>();
+            Matcher[] matchers = new Matcher[rules.size()];
             int keywordEnd = knownCount + keywordRule.length;
             for (int h = 0; h < hitCount; h++) {
                 int p = hitPattern[h];
@@ -246,7 +247,7 @@ public final class WorkspaceScanner {
                                 o.encoding()));
                     }
                 } else if (p < keywordEnd) {
-                    checkRule(path, text, lines, keywordRule[p - knownCount], start, end, found, seen, knownSpans);
+                    checkRule(path, text, lines, keywordRule[p - knownCount], start, matchers, found, seenRules);
                 } else {
                     String name = referenceNames.get(p - keywordEnd);
                     if (!references.containsKey(name) && References.isReference(text, start, end)) {
@@ -269,22 +270,20 @@ public final class WorkspaceScanner {
             }
         }
 
-        void checkRule(String path, Latin1 text, LineIndex lines, int ruleIndex, int kwStart, int kwEnd,
-                List<Finding> found, Set<String> seen, List<long[]> knownSpans) {
+        void checkRule(String path, Latin1 text, LineIndex lines, int ruleIndex, int kwStart, Matcher[] matchers,
+                List<Finding> found, Set<Long> seen) {
             SecretRule rule = rules.get(ruleIndex);
-            int from = Math.max(lines.lineStart(kwStart), kwStart - BEFORE_KEYWORD);
-            int to = Math.min(lines.lineEnd(kwEnd), kwEnd + AFTER_KEYWORD);
-            // Each rule looks at each window once, however many of its keywords hit there.
-            if (!seen.add(ruleIndex + "/" + from)) {
-                return;
+            Matcher m = matchers[ruleIndex];
+            if (m == null) {
+                // Transparent bounds: lookbehinds and lookaheads see past the region, anchoring
+                // bounds off: `$` is the real end of the text, not of the region.
+                m = matchers[ruleIndex] = rule.regex().matcher(text).useTransparentBounds(true).useAnchoringBounds(false);
             }
-            CharSequence window = text.subSequence(from, to);
-            Matcher m = rule.regex().matcher(window);
-            while (m.find()) {
-                int start = from + m.start();
-                if (rule.accepts(m, window) && seen.add(rule.id() + "@" + start)) {
-                    found.add(Finding.rule(path, lines.line(start), lines.column(start), rule.id()));
-                }
+            // Every rule's match begins with one of its keywords: one anchored attempt per hit,
+            // never a search across the line (which on keyword-dense code was 20x slower).
+            m.region(kwStart, Math.min(text.length(), kwStart + MAX_MATCH));
+            if (m.lookingAt() && rule.accepts(m, text) && seen.add(((long) ruleIndex << 32) | kwStart)) {
+                found.add(Finding.rule(path, lines.line(kwStart), lines.column(kwStart), rule.id()));
             }
         }
 
