@@ -135,6 +135,21 @@ public final class AuditLog {
                 : query("WHERE credential = ? ORDER BY seq", credential);
     }
 
+    /** Every record of one session (its opening, the credentials it holds, its tasks), oldest first. */
+    public List<AuditRecord> forSession(String sessionId) {
+        Objects.requireNonNull(sessionId, "sessionId");
+        return query("WHERE session_id = ? ORDER BY seq", sessionId);
+    }
+
+    /**
+     * Every record at or after {@code since}, oldest first. Filtered here, not in SQL: stored
+     * times are ISO-8601 text of varying precision, which does not sort as text.
+     */
+    public List<AuditRecord> since(java.time.Instant since) {
+        Objects.requireNonNull(since, "since");
+        return query("ORDER BY seq").stream().filter(r -> !r.time().isBefore(since)).toList();
+    }
+
     /** The last {@code n} records, newest first. */
     public List<AuditRecord> latest(int n) {
         if (n < 0) {

@@ -21,7 +21,8 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
             message = "refused: " + r.getMessage();
         } else if (e instanceof ConfigException || e instanceof SecretsException || e instanceof SandboxException
                 || e instanceof Credpool.NotInitializedException || e instanceof UncheckedIOException
-                || e instanceof UsageException || e instanceof ApiClient.ApiException) {
+                || e instanceof UsageException || e instanceof ApiClient.ApiException
+                || e instanceof io.credpool.scan.Allowlist.AllowlistException) {
             message = e.getMessage();
         } else {
             message = "internal error (" + e.getClass().getSimpleName() + "): " + e.getMessage()

@@ -38,7 +38,9 @@ public final class ConfigLoader {
     /** Variables the sandbox sets itself or that would let a credential change what runs. */
     static final Set<String> RESERVED_ENV = Set.of("PATH", "HOME", "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT");
 
-    private static final Set<String> TOP_KEYS = Set.of("version", "defaults", "task_types");
+    private static final Set<String> TOP_KEYS = Set.of("version", "defaults", "task_types", "scan");
+    private static final Set<String> SCAN_KEYS = Set.of("enabled", "max_file_size", "max_workspace_size",
+            "retired_versions_within", "min_entropy", "allowlist");
     private static final Set<String> DEFAULT_KEYS = Set.of("sandbox", "timeout", "network");
     private static final Set<String> TYPE_KEYS = Set.of("description", "sandbox", "allow_unsandboxed", "network", "timeout", "credentials");
     private static final Set<String> REF_KEYS = Set.of("name", "env", "scope");
@@ -127,7 +129,7 @@ public final class ConfigLoader {
         } else {
             problems.add(at(typesNode) + ": task_types: expected a mapping of task type names to task types");
         }
-        return new CredpoolConfig(file, types);
+        return new CredpoolConfig(file, types, readScan(top.get("scan")));
     }
 
     private record Defaults(SandboxChoice sandbox, Duration timeout, boolean network) {
@@ -146,6 +148,48 @@ public final class ConfigLoader {
                 value(m.get("sandbox"), "defaults.sandbox", SandboxChoice::parse, builtIn.sandbox()),
                 value(m.get("timeout"), "defaults.timeout", ConfigLoader::positiveDuration, builtIn.timeout()),
                 value(m.get("network"), "defaults.network", ConfigLoader::bool, builtIn.network()));
+    }
+
+    private ScanSettings readScan(Node node) {
+        ScanSettings d = ScanSettings.defaults();
+        if (node == null) {
+            return d;
+        }
+        Map<String, Node> m = mapping(node, "scan", SCAN_KEYS);
+        if (m == null) {
+            return d;
+        }
+        boolean enabled = value(m.get("enabled"), "scan.enabled", ConfigLoader::bool, d.enabled());
+        long maxFile = value(m.get("max_file_size"), "scan.max_file_size", ConfigLoader::positiveSize, d.maxFileBytes());
+        long maxWorkspace = value(m.get("max_workspace_size"), "scan.max_workspace_size", ConfigLoader::positiveSize,
+                d.maxWorkspaceBytes());
+        Duration retired = value(m.get("retired_versions_within"), "scan.retired_versions_within", Durations::parse,
+                d.retiredVersionsWithin());
+        double entropy = value(m.get("min_entropy"), "scan.min_entropy", ConfigLoader::entropy, d.minEntropy());
+        // Relative to the config file, so a config and its allowlist can move together.
+        java.util.Optional<Path> allowlist = java.util.Optional.ofNullable(value(m.get("allowlist"), "scan.allowlist",
+                s -> file.toAbsolutePath().resolveSibling(s).normalize(), null));
+        return new ScanSettings(enabled, maxFile, maxWorkspace, retired, entropy, allowlist);
+    }
+
+    private static long positiveSize(String s) {
+        long n = Sizes.parse(s);
+        if (n <= 0) {
+            throw new IllegalArgumentException("must be larger than zero");
+        }
+        return n;
+    }
+
+    private static double entropy(String s) {
+        try {
+            double d = Double.parseDouble(s);
+            if (d >= 0 && d <= 8) {
+                return d;
+            }
+        } catch (NumberFormatException e) {
+            // fall through to the message below
+        }
+        throw new IllegalArgumentException("expected bits per character between 0 and 8, e.g. 3.5, not '" + s + "'");
     }
 
     private TaskType readType(String name, Node node, Defaults defaults) {

@@ -15,6 +15,12 @@ import io.credpool.sandbox.Sandbox;
 import io.credpool.sandbox.SandboxBackend;
 import io.credpool.sandbox.SandboxSpec;
 import io.credpool.sandbox.TaskExit;
+import io.credpool.scan.Allowlist;
+import io.credpool.scan.Finding;
+import io.credpool.scan.References;
+import io.credpool.scan.ScanResult;
+import io.credpool.scan.SkippedFile;
+import io.credpool.scan.WorkspaceGuard;
 import io.credpool.secrets.SecretNotFoundException;
 import io.credpool.secrets.SecretValue;
 import io.credpool.secrets.SecretsException;
@@ -50,6 +56,7 @@ public final class Orchestrator implements AutoCloseable {
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+    private final WorkspaceGuard guard;
 
     public Orchestrator(CredpoolConfig config, SecretsProvider secrets, Sandboxes sandboxes, AuditLog audit, Clock clock) {
         this.config = config;
@@ -57,6 +64,9 @@ public final class Orchestrator implements AutoCloseable {
         this.sandboxes = sandboxes;
         this.audit = audit;
         this.clock = clock;
+        // Every task type's variable names in one automaton: one compiled scanner serves all types.
+        this.guard = new WorkspaceGuard(config.scan(), secrets, config.taskTypes().values().stream()
+                .flatMap(t -> t.credentials().stream()).map(CredentialRef::env).distinct().sorted().toList(), clock);
     }
 
     public CredpoolConfig config() {
@@ -81,6 +91,7 @@ public final class Orchestrator implements AutoCloseable {
         Session session;
         List<CredentialRef> refs;
         SandboxBackend backend;
+        Optional<Set<String>> referenced;
         try {
             if (request.command().isEmpty()) {
                 throw new TaskRefusedException(Reason.BAD_REQUEST, "no command given: say what the task runs, e.g. credpool run --type "
@@ -88,8 +99,10 @@ public final class Orchestrator implements AutoCloseable {
             }
             type = taskType(request.taskType());
             refs = selectCredentials(type, request.only());
-            session = sessionFor(type, request.sessionId(), refs);
             backend = sandboxes.forType(type);
+            referenced = checkWorkspace(type, refs, request);
+            // Last: a session acquired here is released on every path from now on.
+            session = sessionFor(type, request.sessionId(), refs);
         } catch (TaskRefusedException e) {
             refused(taskId, request.taskType(), request.sessionId().orElse(null), e);
             throw e;
@@ -104,10 +117,76 @@ public final class Orchestrator implements AutoCloseable {
             }
         } catch (TaskRefusedException e) {
             fetched.values().forEach(SecretValue::wipe);
+            if (session != null) {
+                session.release();
+            }
             refused(taskId, type.name(), session == null ? null : session.id(), e);
             throw e;
         }
-        return new PreparedTask(taskId, type, session, refs, fetched, backend, request);
+        return new PreparedTask(taskId, type, session, refs, fetched, backend, request, referenced);
+    }
+
+    /**
+     * Refuses a workspace that holds a secret or cannot be scanned completely, and returns which
+     * of the task's credentials the workspace or the command reads (empty when unknown, i.e. the
+     * scan is disabled for a task with a workspace).
+     */
+    private Optional<Set<String>> checkWorkspace(TaskType type, List<CredentialRef> refs, TaskRequest request) {
+        Set<String> envs = new java.util.LinkedHashSet<>();
+        refs.forEach(r -> envs.add(r.env()));
+        Set<String> readEnvs = new java.util.HashSet<>(References.in(String.join(" ", request.command()), envs));
+        if (request.workspace().isPresent()) {
+            if (!config.scan().enabled()) {
+                return Optional.empty();
+            }
+            ScanResult result = scanWorkspace(type, request.workspace().get());
+            readEnvs.addAll(result.references().keySet());
+        }
+        Set<String> names = new java.util.TreeSet<>();
+        refs.stream().filter(r -> readEnvs.contains(r.env())).forEach(r -> names.add(r.name()));
+        return Optional.of(names);
+    }
+
+    private ScanResult scanWorkspace(TaskType type, java.nio.file.Path ws) {
+        ScanResult result;
+        try {
+            result = guard.scan(ws);
+        } catch (java.io.IOException | Allowlist.AllowlistException e) {
+            throw new TaskRefusedException(Reason.WORKSPACE_NOT_SCANNED, null, "the workspace " + ws
+                    + " could not be scanned for secrets, so the task was not started: " + e.getMessage(), e);
+        } catch (SecretsException e) {
+            throw new TaskRefusedException(Reason.PROVIDER_UNAVAILABLE, null,
+                    "the workspace " + ws + " could not be checked for known secret values: " + e.getMessage(), e);
+        }
+        if (result.incomplete()) {
+            throw new TaskRefusedException(Reason.WORKSPACE_NOT_SCANNED, null, "the workspace " + ws + " is larger than"
+                    + " scan.max_workspace_size (" + io.credpool.config.Sizes.format(config.scan().maxWorkspaceBytes())
+                    + "), so it was not scanned completely and the task was not started; run the task on a smaller"
+                    + " workspace or raise scan.max_workspace_size in " + config.source().getFileName(), null);
+        }
+        for (SkippedFile s : result.skipped()) {
+            if (s.reason() == SkippedFile.Reason.TOO_LARGE || s.reason() == SkippedFile.Reason.UNREADABLE) {
+                log.warn("workspace scan for task type {}: {} was not scanned ({})", type.name(), s.path(), s.reason().lower());
+            }
+        }
+        if (!result.clean()) {
+            List<Finding> f = result.findings();
+            int shown = Math.min(f.size(), 10);
+            String list = f.subList(0, shown).stream().map(x -> x.location() + " " + x.what())
+                    .collect(Collectors.joining("; "));
+            boolean known = f.stream().anyMatch(Finding::isKnownSecret);
+            String detail = f.stream().map(x -> x.path() + ":" + x.line() + " "
+                    + (x.isKnownSecret() ? x.credential() + "@" + x.version() : x.rule())).collect(Collectors.joining(", "));
+            throw new TaskRefusedException(Reason.WORKSPACE_HAS_SECRET,
+                    f.stream().filter(Finding::isKnownSecret).map(Finding::credential).findFirst().orElse(null),
+                    "the workspace " + ws + " holds " + (f.size() == 1 ? "a secret" : f.size() + " secrets")
+                            + ", so the task was not started: " + list + (f.size() > shown ? "; and " + (f.size() - shown)
+                            + " more" : "") + ". Remove " + (f.size() == 1 ? "it" : "them") + " from the workspace"
+                            + (known ? " and rotate every credential named (whoever read the repository has it)" : "")
+                            + "; a false positive can be allowlisted by its fingerprint (see credpool scan "
+                            + ws + ")", null, detail);
+        }
+        return result;
     }
 
     /** A task whose credentials are in hand; runs once, or is closed to wipe them unused. */
@@ -122,9 +201,14 @@ public final class Orchestrator implements AutoCloseable {
         private final Map<String, SecretValue> leased = new LinkedHashMap<>();
         private final List<ReceivedCredential> received = new ArrayList<>();
         private final java.util.concurrent.atomic.AtomicBoolean used = new java.util.concurrent.atomic.AtomicBoolean();
+        private final Optional<Set<String>> referenced;
+        private final List<CredentialRef> refs;
 
         private PreparedTask(String taskId, TaskType type, Session session, List<CredentialRef> refs,
-                Map<CredentialRef, SecretValue> fetched, SandboxBackend backend, TaskRequest request) {
+                Map<CredentialRef, SecretValue> fetched, SandboxBackend backend, TaskRequest request,
+                Optional<Set<String>> referenced) {
+            this.referenced = referenced;
+            this.refs = refs;
             this.taskId = taskId;
             this.type = type;
             this.session = session;
@@ -159,7 +243,7 @@ public final class Orchestrator implements AutoCloseable {
             try {
                 // Journal before effect: the audit log says what the task receives before it has it.
                 audit.append(AuditEvent.of(AuditEventKind.TASK_STARTED).withTask(taskId, type.name()).withSession(sessionId)
-                        .withDetail("sandbox " + backend.name()));
+                        .withDetail(startedDetail(backend.name(), refs, referenced)));
                 for (ReceivedCredential r : received) {
                     audit.append(receivedEvent(taskId, type.name(), sessionId, r));
                 }
@@ -185,6 +269,9 @@ public final class Orchestrator implements AutoCloseable {
                 throw e;
             } finally {
                 fetched.values().forEach(SecretValue::wipe);
+                if (session != null) {
+                    session.release();
+                }
             }
         }
 
@@ -193,6 +280,9 @@ public final class Orchestrator implements AutoCloseable {
         public void close() {
             if (used.compareAndSet(false, true)) {
                 fetched.values().forEach(SecretValue::wipe);
+                if (session != null) {
+                    session.release();
+                }
                 audit.append(finished(taskId, type.name(), session == null ? null : session.id(), "not run"));
             }
         }
@@ -234,7 +324,7 @@ public final class Orchestrator implements AutoCloseable {
         if (session == null) {
             throw new TaskRefusedException(Reason.UNKNOWN_SESSION, "no open session '" + id + "'");
         }
-        session.wipe();
+        session.close();
         audit.append(AuditEvent.of(AuditEventKind.SESSION_CLOSED).withTask(null, session.taskType()).withSession(id));
         log.info("session {} closed", id);
     }
@@ -285,12 +375,12 @@ public final class Orchestrator implements AutoCloseable {
             return null;
         }
         Session session = sessions.get(sessionId.get());
-        if (session == null) {
-            throw new TaskRefusedException(Reason.UNKNOWN_SESSION, "no open session '" + sessionId.get() + "'");
-        }
-        if (!session.taskType().equals(type.name())) {
+        if (session != null && !session.taskType().equals(type.name())) {
             throw new TaskRefusedException(Reason.SESSION_MISMATCH, "session '" + session.id() + "' belongs to task type '"
                     + session.taskType() + "', not '" + type.name() + "'");
+        }
+        if (session == null || !session.acquire()) {
+            throw new TaskRefusedException(Reason.UNKNOWN_SESSION, "no open session '" + sessionId.get() + "'");
         }
         return session;
     }
@@ -311,12 +401,28 @@ public final class Orchestrator implements AutoCloseable {
         log.warn("refused {}: {}", taskId == null ? "session " + sessionId : "task " + taskId, e.getMessage());
         try {
             audit.append(AuditEvent.of(AuditEventKind.TASK_REFUSED).withTask(taskId, type).withSession(sessionId)
-                    .withCredential(e.credential().orElse(null), null).withDetail(e.code()));
+                    .withCredential(e.credential().orElse(null), null).withDetail(e.auditDetail()));
         } catch (RuntimeException auditDown) {
             // The refusal stands either way; an audit log that shares the provider's database may be down with it.
             e.addSuppressed(auditDown);
             log.error("could not record refusal of {} in the audit log: {}", taskId, auditDown.getMessage());
         }
+    }
+
+    /**
+     * "sandbox bubblewrap; referenced: a,b; unreferenced: c": which credential names the task's
+     * workspace or command reads, for the declared-vs-used report. Names only, never values.
+     */
+    static String startedDetail(String sandbox, List<CredentialRef> refs, Optional<Set<String>> referenced) {
+        if (referenced.isEmpty()) {
+            return "sandbox " + sandbox;
+        }
+        String used = refs.stream().map(CredentialRef::name).filter(referenced.get()::contains).sorted()
+                .collect(Collectors.joining(","));
+        String unused = refs.stream().map(CredentialRef::name).filter(n -> !referenced.get().contains(n)).sorted()
+                .collect(Collectors.joining(","));
+        return "sandbox " + sandbox + "; referenced: " + (used.isEmpty() ? "-" : used) + "; unreferenced: "
+                + (unused.isEmpty() ? "-" : unused);
     }
 
     private static AuditEvent receivedEvent(String taskId, String type, String sessionId, ReceivedCredential r) {
