@@ -28,7 +28,7 @@ public final class Credpool implements AutoCloseable {
         this.database = database;
         this.secrets = secrets;
         this.audit = audit;
-        this.sandboxes = new HostSandboxes(home.libDir());
+        this.sandboxes = new HostSandboxes(home.libDir(), home.imagesDir(), home.microVmStateDir());
     }
 
     /** Opens an initialized home; fails with a message that says to run `credpool init` otherwise. */
@@ -77,6 +77,7 @@ public final class Credpool implements AutoCloseable {
 
     @Override
     public void close() {
+        sandboxes.close();
         secrets.close();
         database.close();
     }

@@ -41,6 +41,16 @@ public record CredpoolHome(Path root) {
         return root.resolve("lib");
     }
 
+    /** Guest images for microVM sandboxes, made by `credpool image build`. */
+    public Path imagesDir() {
+        return root.resolve("images");
+    }
+
+    /** Sockets of running microVMs and their encrypted snapshots. */
+    public Path microVmStateDir() {
+        return stateDir().resolve("microvm");
+    }
+
     public Path logsDir() {
         return root.resolve("logs");
     }

@@ -9,7 +9,12 @@ public enum SandboxChoice {
     BUBBLEWRAP,
     UNSHARE,
     /** No isolation at all; only when the task type sets allow_unsandboxed. */
-    UNSANDBOXED;
+    UNSANDBOXED,
+    /**
+     * A QEMU microVM with its own kernel (KVM where it works, TCG otherwise); needs
+     * `credpool image build`. Never chosen by auto: under TCG it starts much slower than bubblewrap.
+     */
+    MICROVM;
 
     public String lower() {
         return name().toLowerCase(Locale.ROOT);
@@ -21,6 +26,6 @@ public enum SandboxChoice {
                 return c;
             }
         }
-        throw new IllegalArgumentException("unknown sandbox '" + s + "'; expected one of auto, bubblewrap, unshare, unsandboxed");
+        throw new IllegalArgumentException("unknown sandbox '" + s + "'; expected one of auto, bubblewrap, unshare, unsandboxed, microvm");
     }
 }

@@ -145,7 +145,7 @@ class ConfigLoaderTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("""
                         3 problems in the config:
-                          credpool.yaml:5:14: task_types.a.sandbox: unknown sandbox 'docker'; expected one of auto, bubblewrap, unshare, unsandboxed
+                          credpool.yaml:5:14: task_types.a.sandbox: unknown sandbox 'docker'; expected one of auto, bubblewrap, unshare, unsandboxed, microvm
                           credpool.yaml:4:14: task_types.a.network: expected true or false, not 'maybe'
                           credpool.yaml:3:14: task_types.a.timeout: 'soon' is not a duration; write a number and a unit, e.g. 500ms, 30s, 10m, 2h, 30d""");
     }
