@@ -3,6 +3,7 @@ package io.credpool.cli;
 import io.credpool.bench.Bench;
 import io.credpool.bench.BenchEnv;
 import io.credpool.bench.Report;
+import io.credpool.bench.MicroVmSuite;
 import io.credpool.bench.ScanSuite;
 import io.credpool.bench.SecretsSuite;
 import io.credpool.bench.StartSuite;
@@ -22,14 +23,15 @@ import picocli.CommandLine.Spec;
             "home. Prints p50, p99 and ratios. Exits non-zero, printing no number, if any case fails.",
             "Timings are noisy on small machines: compare ratios, and repeat."})
 final class BenchCommand implements Callable<Integer> {
-    enum Suite { START, THROUGHPUT, SECRETS, SCAN, ALL }
+    enum Suite { START, THROUGHPUT, SECRETS, SCAN, MICROVM, ALL }
 
     enum Format { TEXT, MD, JSON }
 
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--suite", paramLabel = "NAME", description = "start, throughput, secrets, scan or all (default: all)")
+    @Option(names = "--suite", paramLabel = "NAME", description = "start, throughput, secrets, scan, microvm or all (default: all; all leaves out microvm,"
+            + " which boots VMs for minutes and needs `credpool image build`'s packages)")
     Suite suite = Suite.ALL;
 
     @Option(names = "--quick", description = "fewer repetitions: finishes in well under a minute on two cores")
@@ -55,6 +57,9 @@ final class BenchCommand implements Callable<Integer> {
             }
             if (suite == Suite.SCAN || suite == Suite.ALL) {
                 ScanSuite.run(bench, System.err);
+            }
+            if (suite == Suite.MICROVM) {
+                MicroVmSuite.run(bench, env, System.err);
             }
         } catch (Bench.CaseFailed e) {
             System.err.println();

@@ -232,13 +232,20 @@ public final class MicroVmBackend implements SandboxBackend {
         String id = newId();
         Path runDir = runDir(id);
         Path incoming = runDir.resolve("in.sock");
+        long t0 = System.nanoTime();
         MicroVmSandbox vm = MicroVmSandbox.start(id, spec.label(), command(id, runDir, accel, Optional.of(incoming)),
                 runDir, runDir.resolve("qmp.sock"), false, settings.restoreTimeout(), random);
         try {
+            long t1 = System.nanoTime();
             vm.restore(template.snapshot(), incoming, settings.restoreTimeout());
+            long t2 = System.nanoTime();
             vm.resume();
             vm.reseed(settings.restoreTimeout());
+            long t3 = System.nanoTime();
             finish(vm, spec);
+            log.debug("microVM {} for '{}' restored: QEMU up {} ms, snapshot loaded {} ms, resumed and reseeded {} ms,"
+                    + " paused {} ms", id, spec.label(), (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000,
+                    (t3 - t2) / 1_000_000, (System.nanoTime() - t3) / 1_000_000);
             return vm;
         } catch (RuntimeException e) {
             vm.close();
@@ -282,7 +289,7 @@ public final class MicroVmBackend implements SandboxBackend {
      * TCG guests are told the TSC rate instead.
      */
     private static String kernelCommandLine(Accel accel) {
-        return "console=ttyS0 panic=-1 edd=off quiet loglevel=1 random.trust_cpu=on"
+        return "console=ttyS0 panic=-1 edd=off quiet loglevel=1 random.trust_cpu=on init_on_free=1"
                 + (accel == Accel.KVM ? "" : " tsc_early_khz=2000000 tsc=reliable");
     }
 
@@ -296,6 +303,33 @@ public final class MicroVmBackend implements SandboxBackend {
             log.info("microVM accelerator: tcg (/dev/kvm is absent or not accessible)");
             return Accel.TCG;
         }
+        // A probe costs up to its timeout, and a CLI run starts a new process each time: remember
+        // the verdict for this QEMU, kernel and guest (not secret; delete the file to probe again).
+        Path cache = settings.stateDir().resolve("accel-probe");
+        String probeKey = settings.qemu() + " " + System.getProperty("os.version") + " " + settings.image().id();
+        try {
+            if (Files.isRegularFile(cache)) {
+                List<String> lines = Files.readAllLines(cache);
+                if (lines.size() == 2 && lines.get(0).equals(probeKey)) {
+                    Accel cached = Accel.valueOf(lines.get(1));
+                    log.info("microVM accelerator: {} (probed earlier; delete {} to probe again)",
+                            cached.name().toLowerCase(), cache);
+                    return cached;
+                }
+            }
+        } catch (IOException | IllegalArgumentException e) {
+            // probe again
+        }
+        Accel verdict = probeKvm();
+        try {
+            Files.write(cache, List.of(probeKey, verdict.name()));
+        } catch (IOException e) {
+            log.debug("cannot remember the accelerator probe in {}: {}", cache, e.toString());
+        }
+        return verdict;
+    }
+
+    private Accel probeKvm() {
         // /dev/kvm can exist and still hang every guest (nested hosts): only a boot proves it works.
         String id = newId();
         Path runDir = runDir(id);
