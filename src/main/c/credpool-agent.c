@@ -15,6 +15,9 @@
  *          else a plain write to /dev/urandom); the agent answers K with the nonce. Sent after every
  *          snapshot restore, because restored guests share one RNG state; its answer also proves that
  *          every earlier frame was consumed.
+ *     'P'  prime: [16-byte nonce]. The agent runs `true` once and answers K with the nonce. A
+ *          restored microVM under TCG has an empty translation cache; this fills it with the
+ *          fork/exec/exit paths so that the task itself starts fast.
  *     'W'  a chunk of the workspace as a cpio (newc) stream, unpacked into the working directory by
  *          cpio -idmu; an empty W ends the stream (a failed unpack is reported with F).
  *   agent -> host
@@ -22,7 +25,7 @@
  *          a serial line loses bytes sent before the guest reads.
  *     'O'  a chunk of the task's stdout.        'S'  a chunk of the task's stderr.
  *     'Q'  the task ended: 4-byte big-endian status, the exit code or 128 + signal number.
- *     'K'  the answer to N: its nonce.
+ *     'K'  the answer to N or P: its nonce.
  *     'F'  failure text (setup failed, bad frame, exec failed); the agent exits after it.
  *   Host frames are at most 1 MiB; a longer one is refused with F.
  *
@@ -342,6 +345,33 @@ static void reseed(unsigned char *payload, uint32_t len) {
     send_frame('K', payload, NONCE_BYTES);
 }
 
+static void prime(const char *payload, uint32_t len) {
+    if (len != NONCE_BYTES) {
+        fail(2, "malformed prime frame of %u bytes", len);
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        fail(2, "cannot fork to prime: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) {
+            dup2(null, 0);
+            dup2(null, 1);
+            dup2(null, 2);
+        }
+        char *argv[] = {"true", NULL};
+        char *envp[] = {DEFAULT_PATH, NULL};
+        environ = envp;
+        execvp("true", argv);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    send_frame('K', payload, NONCE_BYTES);
+}
+
 static void kill_unpack(void) {
     if (unpack_pid > 0) {
         kill(unpack_pid, SIGKILL);
@@ -439,6 +469,10 @@ static char **receive_task(void) {
             case 'N':
                 reseed((unsigned char *) payload, len);
                 explicit_bzero(payload, len);
+                free(payload);
+                break;
+            case 'P':
+                prime(payload, len);
                 free(payload);
                 break;
             case 'W':

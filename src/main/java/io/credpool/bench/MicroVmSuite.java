@@ -38,8 +38,13 @@ public final class MicroVmSuite {
             progress.println("  microvm: accelerator " + warm.accel().name().toLowerCase()
                     + "; guest " + image.id() + ", 256 MiB, 1 vCPU");
             bench.latency("microvm", COLD, null, 1, bench.reps(10), () -> createAndRun(cold, spec));
-            bench.latency("microvm", "snapshot restore + exec `true`", COLD, 1, bench.reps(20),
+            bench.latency("microvm", "restore from encrypted snapshot file + exec `true`", COLD, 2, bench.reps(20),
                     () -> createAndRun(warm, spec));
+            try (MicroVmBackend inMemory = new MicroVmBackend(MicroVmBackend.Settings.defaults(image,
+                    env.dir().resolve("vm-memory")).withAccel(warm.accel()).withStorage(MicroVmBackend.SnapshotStorage.MEMORY))) {
+                bench.latency("microvm", "restore from in-memory snapshot + exec `true`", COLD, 2, bench.reps(20),
+                        () -> createAndRun(inMemory, spec));
+            }
 
             int n = bench.reps(20);
             Deque<Sandbox> ready = new ArrayDeque<>();

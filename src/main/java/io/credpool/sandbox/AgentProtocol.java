@@ -18,8 +18,9 @@ import java.util.regex.Pattern;
  * <p>Every frame is {@code [type: 1 byte][length: 4 bytes big-endian][payload]}. Host to agent:
  * {@code E} one variable {@code NAME=value} (any bytes but NUL), {@code X} the command as
  * NUL-terminated arguments, {@code N} reseed (a 16-byte nonce, then entropy for the guest's RNG),
- * {@code W} a chunk of the workspace as a cpio stream (an empty one ends it). Agent to host:
- * {@code R} ready (sent once, after setup), {@code K} the answer to {@code N} carrying its nonce,
+ * {@code P} prime (a 16-byte nonce: the agent runs {@code true} once, filling a restored guest's
+ * caches), {@code W} a chunk of the workspace as a cpio stream (an empty one ends it). Agent to host:
+ * {@code R} ready (sent once, after setup), {@code K} the answer to {@code N} or {@code P} carrying its nonce,
  * {@code O} and {@code S} chunks of the task's stdout and stderr, {@code Q} the exit status
  * (4 bytes, big-endian: exit code or 128 + signal), {@code F} failure text, after which the agent
  * exits. Lengths are
@@ -29,6 +30,7 @@ public final class AgentProtocol {
     public static final byte ENV = 'E';
     public static final byte EXEC = 'X';
     public static final byte RESEED = 'N';
+    public static final byte PRIME = 'P';
     public static final byte WORKSPACE = 'W';
     public static final byte ACK = 'K';
     public static final byte READY = 'R';

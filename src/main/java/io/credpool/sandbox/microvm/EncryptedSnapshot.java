@@ -28,7 +28,7 @@ import javax.crypto.spec.SecretKeySpec;
  * repeat under a key) and its header is authenticated, so chunks cannot be reordered, dropped or
  * cut off after the last one without the restore failing.
  */
-final class EncryptedSnapshot {
+final class EncryptedSnapshot implements Snapshot {
     private static final byte[] MAGIC = "credpool-snapshot/1\n".getBytes(StandardCharsets.US_ASCII);
     private static final int CHUNK = 1 << 20;
     private static final int LAST = 0x8000_0000;
@@ -83,7 +83,8 @@ final class EncryptedSnapshot {
     }
 
     /** Decrypts the snapshot into {@code out}; fails on any tampering or truncation. */
-    void readTo(OutputStream out) throws IOException {
+    @Override
+    public void readTo(OutputStream out) throws IOException {
         try (DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file), 1 << 16))) {
             byte[] magic = in.readNBytes(MAGIC.length);
             if (!Arrays.equals(magic, MAGIC)) {
@@ -117,8 +118,18 @@ final class EncryptedSnapshot {
         return file;
     }
 
+    @Override
+    public long size() {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
     /** Forgets the key and deletes the file: without the key, any copy of the file is noise. */
-    void delete() {
+    @Override
+    public void delete() {
         Arrays.fill(key, (byte) 0);
         try {
             Files.deleteIfExists(file);

@@ -49,6 +49,14 @@ public final class MicroVmBackend implements SandboxBackend {
         TCG
     }
 
+    /** Where snapshot templates are kept; either way never in plaintext on disk. */
+    public enum SnapshotStorage {
+        /** AES-256-GCM files under the state directory, the key only in memory: small heap, crypto on every restore. */
+        ENCRYPTED_FILE,
+        /** The orchestrator's heap only: the fastest restore, one guest's memory in the JVM per template. */
+        MEMORY
+    }
+
     /**
      * How microVMs are made.
      *
@@ -56,36 +64,44 @@ public final class MicroVmBackend implements SandboxBackend {
      * @param memoryMib guest RAM; it is also the upper bound of a snapshot's size
      * @param stateDir where per-VM sockets and the encrypted snapshots live
      * @param snapshots whether to keep templates (false: every sandbox is a cold boot)
+     * @param storage where templates are kept
      * @param maxWorkspaceBytes the largest workspace sent over the serial line
      */
     public record Settings(Path qemu, GuestImage image, int memoryMib, Accel accel, Duration bootTimeout,
-            Duration restoreTimeout, Duration kvmProbeTimeout, Path stateDir, boolean snapshots, long maxWorkspaceBytes) {
+            Duration restoreTimeout, Duration kvmProbeTimeout, Path stateDir, boolean snapshots, SnapshotStorage storage,
+            long maxWorkspaceBytes) {
         public Settings {
             Objects.requireNonNull(qemu, "qemu");
             Objects.requireNonNull(image, "image");
             Objects.requireNonNull(accel, "accel");
             Objects.requireNonNull(stateDir, "stateDir");
+            Objects.requireNonNull(storage, "storage");
         }
 
         /** 256 MiB guests, KVM if it works, snapshots on, a 60 s boot timeout (TCG on a busy host is slow). */
         public static Settings defaults(GuestImage image, Path stateDir) {
             return new Settings(Path.of("/usr/bin/qemu-system-x86_64"), image, 256, Accel.AUTO, Duration.ofSeconds(60),
-                    Duration.ofSeconds(30), Duration.ofSeconds(10), stateDir, true, 16L << 20);
+                    Duration.ofSeconds(30), Duration.ofSeconds(10), stateDir, true, SnapshotStorage.ENCRYPTED_FILE, 16L << 20);
         }
 
         public Settings withAccel(Accel a) {
             return new Settings(qemu, image, memoryMib, a, bootTimeout, restoreTimeout, kvmProbeTimeout, stateDir,
-                    snapshots, maxWorkspaceBytes);
+                    snapshots, storage, maxWorkspaceBytes);
         }
 
         public Settings withBootTimeout(Duration d) {
             return new Settings(qemu, image, memoryMib, accel, d, restoreTimeout, kvmProbeTimeout, stateDir,
-                    snapshots, maxWorkspaceBytes);
+                    snapshots, storage, maxWorkspaceBytes);
         }
 
         public Settings withSnapshots(boolean on) {
             return new Settings(qemu, image, memoryMib, accel, bootTimeout, restoreTimeout, kvmProbeTimeout, stateDir,
-                    on, maxWorkspaceBytes);
+                    on, storage, maxWorkspaceBytes);
+        }
+
+        public Settings withStorage(SnapshotStorage s) {
+            return new Settings(qemu, image, memoryMib, accel, bootTimeout, restoreTimeout, kvmProbeTimeout, stateDir,
+                    snapshots, s, maxWorkspaceBytes);
         }
     }
 
@@ -103,7 +119,7 @@ public final class MicroVmBackend implements SandboxBackend {
     private record TemplateKey(String label, List<String> baked) {
     }
 
-    private record Template(TemplateKey key, TemplateInfo info, EncryptedSnapshot snapshot) {
+    private record Template(TemplateKey key, TemplateInfo info, Snapshot snapshot) {
     }
 
     private final Settings settings;
@@ -207,24 +223,22 @@ public final class MicroVmBackend implements SandboxBackend {
             vm.inject(spec.bakedEnv());
             vm.reseed(settings.restoreTimeout());
             if (makeTemplate) {
-                Path file = snapshotDir.resolve("template-" + id + ".snap");
-                EncryptedSnapshot snapshot = vm.snapshot(file, settings.bootTimeout());
+                Optional<Path> file = settings.storage() == SnapshotStorage.ENCRYPTED_FILE
+                        ? Optional.of(snapshotDir.resolve("template-" + id + ".snap")) : Optional.empty();
+                Snapshot snapshot = vm.snapshot(file, settings.bootTimeout());
                 templates.put(spec.label(), new Template(keyOf(spec),
                         new TemplateInfo(spec.label(), versions(spec), Instant.now()), snapshot));
-                log.info("microVM template for '{}' taken ({} MiB encrypted, baked versions {})", spec.label(),
-                        Files.size(file) >> 20, versions(spec));
+                log.info("microVM template for '{}' taken ({} MiB, {}, baked versions {})", spec.label(),
+                        snapshot.size() >> 20, file.isPresent() ? "encrypted file" : "in memory", versions(spec));
                 vm.resume();
                 // The template and this VM now share one RNG state: this one must diverge too.
                 vm.reseed(settings.restoreTimeout());
             }
             finish(vm, spec);
             return vm;
-        } catch (RuntimeException | IOException e) {
+        } catch (RuntimeException e) {
             vm.close();
-            if (e instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new SandboxException("cannot read the snapshot of microVM " + id + ": " + e.getMessage(), e);
+            throw e;
         }
     }
 
@@ -253,12 +267,12 @@ public final class MicroVmBackend implements SandboxBackend {
         }
     }
 
-    /** Workspace in, then pause: a pool member waits without using a CPU. */
+    /** Workspace in, caches primed, then pause: a pool member waits without using a CPU. */
     private void finish(MicroVmSandbox vm, SandboxSpec spec) {
         if (spec.workspace().isPresent()) {
             vm.sendWorkspace(spec.workspace().get(), settings.maxWorkspaceBytes());
-            vm.reseed(settings.restoreTimeout());
         }
+        vm.prime(settings.restoreTimeout()); // its answer also proves the workspace was unpacked
         vm.pause();
     }
 

@@ -198,6 +198,26 @@ final class MicroVmSandbox implements Sandbox {
         }
     }
 
+    /**
+     * Has the agent run {@code true} once. Under TCG a restored guest starts with an empty
+     * translation cache, and the task's fork and exec would pay for filling it; a pool member
+     * pays here instead, before it is leased.
+     */
+    void prime(Duration timeout) {
+        byte[] nonce = new byte[AgentProtocol.NONCE_BYTES];
+        random.nextBytes(nonce);
+        try {
+            AgentProtocol.writeFrame(serial, AgentProtocol.PRIME, nonce, 0, nonce.length);
+            serial.flush();
+        } catch (IOException e) {
+            throw failAndKill("stopped before it could be primed");
+        }
+        AgentProtocol.Frame ack = expect(AgentProtocol.ACK, timeout, "answer the prime frame");
+        if (!Arrays.equals(ack.payload(), nonce)) {
+            throw failAndKill("answered the prime frame with the wrong nonce (the serial stream is out of step)");
+        }
+    }
+
     /** Streams the workspace into the guest's tmpfs as cpio chunks. */
     void sendWorkspace(Path workspace, long maxBytes) {
         try (OutputStream chunks = new ChunkStream(serial)) {
@@ -227,10 +247,10 @@ final class MicroVmSandbox implements Sandbox {
 
     /**
      * Takes a memory snapshot: pauses the guest and streams QEMU's migration through a unix socket
-     * into {@link EncryptedSnapshot}, so that no plaintext byte of guest memory reaches the disk.
-     * The guest stays paused.
+     * into an {@link EncryptedSnapshot} at {@code file}, or into the heap when there is no file, so
+     * that no plaintext byte of guest memory reaches the disk. The guest stays paused.
      */
-    EncryptedSnapshot snapshot(Path file, Duration timeout) {
+    Snapshot snapshot(Optional<Path> file, Duration timeout) {
         Path socket = runDir.resolve("out.sock");
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             server.bind(UnixDomainSocketAddress.of(socket));
@@ -238,15 +258,15 @@ final class MicroVmSandbox implements Sandbox {
             paused = true;
             // QEMU 7.2 throttles migration to 32 MiB/s by default; this stream only goes to us.
             monitor("migrate-set-parameters", Map.of("max-bandwidth", 64L << 30));
-            CompletableFuture<EncryptedSnapshot> written = CompletableFuture.supplyAsync(() -> {
+            CompletableFuture<Snapshot> written = CompletableFuture.supplyAsync(() -> {
                 try (SocketChannel ch = server.accept(); InputStream in = Channels.newInputStream(ch)) {
-                    return EncryptedSnapshot.write(file, in, random);
+                    return file.isPresent() ? EncryptedSnapshot.write(file.get(), in, random) : MemorySnapshot.read(in);
                 } catch (IOException e) {
                     throw new SandboxException("the snapshot stream failed: " + e.getMessage(), e);
                 }
             });
             monitor("migrate", Map.of("uri", "unix:" + socket));
-            EncryptedSnapshot snapshot;
+            Snapshot snapshot;
             try {
                 snapshot = written.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
@@ -272,7 +292,7 @@ final class MicroVmSandbox implements Sandbox {
     }
 
     /** Feeds a snapshot into this QEMU, started with {@code -incoming unix:SOCKET -S}, and waits for it. */
-    void restore(EncryptedSnapshot snapshot, Path socket, Duration timeout) {
+    void restore(Snapshot snapshot, Path socket, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         try {
             SocketChannel ch = null;
