@@ -36,7 +36,8 @@ class EncryptedSnapshotTest {
         EncryptedSnapshot s = EncryptedSnapshot.write(dir.resolve("a.snap"), new ByteArrayInputStream(plain), RANDOM);
 
         assertThat(HostScan.filesContaining(dir, "ghp_snapshotSecret".getBytes())).isEmpty();
-        assertThat(Files.getPosixFilePermissions(s.file())).hasToString("[OWNER_READ, OWNER_WRITE]");
+        assertThat(Files.getPosixFilePermissions(s.file())).containsExactlyInAnyOrder(
+                java.nio.file.attribute.PosixFilePermission.OWNER_READ, java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         s.readTo(out);
         assertThat(out.toByteArray()).isEqualTo(plain);
