@@ -24,7 +24,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.slf4j.Logger;
@@ -129,18 +131,23 @@ public final class MicroVmBackend implements SandboxBackend {
     private final Map<String, Object> labelLocks = new ConcurrentHashMap<>();
     private final Path runRoot;
     private final Path snapshotDir;
+    private final Set<MicroVmSandbox> live = ConcurrentHashMap.newKeySet();
+    private final Thread shutdownHook = new Thread(this::killLive, "credpool-microvm-shutdown");
     private volatile Accel resolved;
 
     public MicroVmBackend(Settings settings) {
         this.settings = Objects.requireNonNull(settings, "settings");
         random.nextBytes(macKey);
         this.runRoot = settings.stateDir().resolve("run");
-        this.snapshotDir = settings.stateDir().resolve("snapshots");
+        Path snapshotRoot = settings.stateDir().resolve("snapshots");
+        // One directory per backend: other orchestrators may share this state directory.
+        this.snapshotDir = snapshotRoot.resolve(newId().replace("vm-", "b-"));
         try {
-            for (Path dir : List.of(settings.stateDir(), runRoot, snapshotDir)) {
+            for (Path dir : List.of(settings.stateDir(), runRoot, snapshotRoot, snapshotDir)) {
                 Files.createDirectories(dir);
                 Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
             }
+            writeOwner(snapshotDir);
         } catch (IOException e) {
             throw new SandboxException("cannot create the microVM state directory " + settings.stateDir() + ": "
                     + e.getMessage(), e);
@@ -153,6 +160,64 @@ public final class MicroVmBackend implements SandboxBackend {
             throw new SandboxException("the microVM guest image " + settings.image().dir()
                     + " is missing or incomplete: run 'credpool image build'");
         }
+        sweepLeftovers();
+        // QEMU outlives a JVM that exits without closing us, and a paused guest holds its baked
+        // values for as long as it lives: kill them on the way out. (SIGKILL of the JVM is
+        // covered by the sweep at the next start.)
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
+    }
+
+    /**
+     * Kills QEMU processes left by an orchestrator that died without closing its backend (found
+     * by their run directory on the command line) and removes their directories and snapshots,
+     * whose keys died with that process. Directories of live orchestrators are left alone.
+     */
+    private void sweepLeftovers() {
+        try (Stream<Path> dirs = Files.list(runRoot)) {
+            for (Path dir : (Iterable<Path>) dirs::iterator) {
+                if (ownerAlive(dir)) {
+                    continue;
+                }
+                String marker = dir.toString() + "/";
+                ProcessHandle.allProcesses()
+                        .filter(p -> p.info().arguments().map(a -> String.join(" ", a).contains(marker)).orElse(false))
+                        .forEach(p -> {
+                            log.warn("killing leftover microVM QEMU process {} of a previous run ({})", p.pid(), dir);
+                            p.destroyForcibly();
+                        });
+                deleteTree(dir);
+            }
+        } catch (IOException e) {
+            log.warn("cannot sweep leftover microVMs in {}: {}", runRoot, e.toString());
+        }
+        try (Stream<Path> dirs = Files.list(snapshotDir.getParent())) {
+            dirs.filter(d -> !ownerAlive(d)).forEach(MicroVmBackend::deleteTree);
+        } catch (IOException e) {
+            log.warn("cannot remove leftover snapshots in {}: {}", snapshotDir.getParent(), e.toString());
+        }
+    }
+
+    private static final String OWNER = "owner";
+
+    /** Marks {@code dir} as this JVM's: its pid and start time, so that a reused pid is not mistaken for it. */
+    private static void writeOwner(Path dir) throws IOException {
+        ProcessHandle me = ProcessHandle.current();
+        Files.writeString(dir.resolve(OWNER), me.pid() + " " + me.info().startInstant().map(Instant::toString).orElse("?"));
+    }
+
+    private static boolean ownerAlive(Path dir) {
+        try {
+            String[] owner = Files.readString(dir.resolve(OWNER)).strip().split(" ");
+            return ProcessHandle.of(Long.parseLong(owner[0])).filter(ProcessHandle::isAlive)
+                    .map(p -> p.info().startInstant().map(Instant::toString).orElse("?").equals(owner[1]))
+                    .orElse(false);
+        } catch (IOException | RuntimeException e) {
+            return false; // no readable owner: a leftover from before owners, or half-made
+        }
+    }
+
+    private void killLive() {
+        live.forEach(MicroVmSandbox::kill);
     }
 
     @Override
@@ -216,8 +281,8 @@ public final class MicroVmBackend implements SandboxBackend {
     private MicroVmSandbox coldBoot(SandboxSpec spec, Accel accel, boolean makeTemplate) {
         String id = newId();
         Path runDir = runDir(id);
-        MicroVmSandbox vm = MicroVmSandbox.start(id, spec.label(), command(id, runDir, accel, Optional.empty()), runDir,
-                runDir.resolve("qmp.sock"), true, settings.bootTimeout(), random);
+        MicroVmSandbox vm = track(MicroVmSandbox.start(id, spec.label(), command(id, runDir, accel, Optional.empty()), runDir,
+                runDir.resolve("qmp.sock"), true, settings.bootTimeout(), random));
         try {
             vm.awaitReady(settings.bootTimeout());
             vm.inject(spec.bakedEnv());
@@ -247,8 +312,8 @@ public final class MicroVmBackend implements SandboxBackend {
         Path runDir = runDir(id);
         Path incoming = runDir.resolve("in.sock");
         long t0 = System.nanoTime();
-        MicroVmSandbox vm = MicroVmSandbox.start(id, spec.label(), command(id, runDir, accel, Optional.of(incoming)),
-                runDir, runDir.resolve("qmp.sock"), false, settings.restoreTimeout(), random);
+        MicroVmSandbox vm = track(MicroVmSandbox.start(id, spec.label(), command(id, runDir, accel, Optional.of(incoming)),
+                runDir, runDir.resolve("qmp.sock"), false, settings.restoreTimeout(), random));
         try {
             long t1 = System.nanoTime();
             vm.restore(template.snapshot(), incoming, settings.restoreTimeout());
@@ -265,6 +330,12 @@ public final class MicroVmBackend implements SandboxBackend {
             vm.close();
             throw e;
         }
+    }
+
+    private MicroVmSandbox track(MicroVmSandbox vm) {
+        live.add(vm);
+        vm.onClose(() -> live.remove(vm));
+        return vm;
     }
 
     /** Workspace in, caches primed, then pause: a pool member waits without using a CPU. */
@@ -348,8 +419,8 @@ public final class MicroVmBackend implements SandboxBackend {
         String id = newId();
         Path runDir = runDir(id);
         long started = System.nanoTime();
-        try (MicroVmSandbox vm = MicroVmSandbox.start(id, "kvm-probe", command(id, runDir, Accel.KVM, Optional.empty()),
-                runDir, runDir.resolve("qmp.sock"), true, settings.kvmProbeTimeout(), random)) {
+        try (MicroVmSandbox vm = track(MicroVmSandbox.start(id, "kvm-probe", command(id, runDir, Accel.KVM, Optional.empty()),
+                runDir, runDir.resolve("qmp.sock"), true, settings.kvmProbeTimeout(), random))) {
             vm.awaitReady(settings.kvmProbeTimeout());
             log.info("microVM accelerator: kvm (probe guest ready in {} ms)", (System.nanoTime() - started) / 1_000_000);
             return Accel.KVM;
@@ -394,20 +465,29 @@ public final class MicroVmBackend implements SandboxBackend {
 
     private Path runDir(String id) {
         try {
-            return Files.createDirectory(runRoot.resolve(id),
+            Path dir = Files.createDirectory(runRoot.resolve(id),
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            writeOwner(dir);
+            return dir;
         } catch (IOException e) {
             throw new SandboxException("cannot create the run directory of microVM " + id + " under " + runRoot
                     + ": " + e.getMessage(), e);
         }
     }
 
-    /** Deletes every template: their keys are forgotten and their files removed. */
+    /** Kills every microVM it made that is still up and deletes every template (keys forgotten, files removed). */
     @Override
     public void close() {
+        live.forEach(MicroVmSandbox::close);
         templates.values().forEach(t -> t.snapshot().delete());
         templates.clear();
+        deleteTree(snapshotDir);
         Arrays.fill(macKey, (byte) 0);
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException e) {
+            // already shutting down: the hook runs anyway
+        }
     }
 
     static void deleteTree(Path root) {

@@ -70,6 +70,7 @@ final class MicroVmSandbox implements Sandbox {
     private final SecureRandom random;
     private volatile OutputSink sink;
     private volatile boolean paused;
+    private volatile Runnable onClose = () -> { };
 
     private MicroVmSandbox(String id, String label, Process qemu, Path runDir, boolean coldBoot, Qmp qmp,
             SecureRandom random) {
@@ -402,11 +403,17 @@ final class MicroVmSandbox implements Sandbox {
         }
     }
 
+    /** Called once when closed: the backend stops tracking it. */
+    void onClose(Runnable action) {
+        this.onClose = action;
+    }
+
     @Override
     public void close() {
         if (state.getAndSet(State.CLOSED) == State.CLOSED) {
             return;
         }
+        onClose.run();
         kill();
         qmp.close();
         join(reader);

@@ -249,6 +249,36 @@ class MicroVmBackendTest {
     }
 
     @Test
+    void aWorkspaceOverTheLimitIsRefusedAndItsVmKilled() throws IOException {
+        Path big = Files.createDirectories(dir.resolve("big-ws"));
+        Files.write(big.resolve("blob"), new byte[(16 << 20) + 1]);
+        assertThatThrownBy(() -> backend.create(new SandboxSpec("standard", Optional.of(big), false, standard().bakedEnv())))
+                .isInstanceOf(SandboxException.class)
+                .hasMessageContaining("stopped while receiving its workspace: the workspace " + big
+                        + " is larger than the limit of 16777216 bytes for a microVM (it travels over the serial line)");
+    }
+
+    @Test
+    void qemuLeftByADeadOrchestratorIsKilledAndItsFilesRemovedAtTheNextStart() throws Exception {
+        Path state = dir.resolve("sweep-state");
+        Path leftover = Files.createDirectories(state.resolve("run/vm-0123456789ab"));
+        Files.writeString(leftover.resolve("owner"), "2147483646 2001-01-01T00:00:00Z");
+        Path oldSnapshots = Files.createDirectories(state.resolve("snapshots/b-0123456789ab"));
+        Files.write(oldSnapshots.resolve("template-vm-0123456789ab.snap"), new byte[] {1, 2, 3});
+        // Stands in for a QEMU whose command line names its run directory.
+        Process orphan = new ProcessBuilder("sh", "-c", "sleep 600", leftover + "/qmp.sock").start();
+        try {
+            new MicroVmBackend(MicroVmBackend.Settings.defaults(image, state).withAccel(MicroVmBackend.Accel.TCG)).close();
+
+            assertThat(orphan.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(leftover).doesNotExist();
+            assertThat(oldSnapshots).doesNotExist();
+        } finally {
+            orphan.destroyForcibly();
+        }
+    }
+
+    @Test
     void aTaskTypeWithNetworkIsRefusedBecauseTheGuestHasNone() {
         assertThatThrownBy(() -> backend.create(new SandboxSpec("net", Optional.empty(), true, Map.of())))
                 .isInstanceOf(SandboxException.class)
@@ -264,8 +294,8 @@ class MicroVmBackendTest {
     }
 
     private static List<Path> snapshotFiles() throws IOException {
-        try (Stream<Path> files = Files.list(dir.resolve("state/snapshots"))) {
-            return files.sorted().toList();
+        try (Stream<Path> files = Files.walk(dir.resolve("state/snapshots"))) {
+            return files.filter(p -> p.toString().endsWith(".snap")).sorted().toList();
         }
     }
 
