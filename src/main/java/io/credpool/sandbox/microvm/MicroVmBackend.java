@@ -275,14 +275,34 @@ public final class MicroVmBackend implements SandboxBackend {
                 return coldBoot(spec, accel, true);
             }
         }
-        return restore(spec, accel, template);
+        try {
+            return restore(spec, accel, template);
+        } catch (SandboxException e) {
+            if (templates.get(spec.label()) == template) {
+                throw e;
+            }
+            // A rotation replaced the template while we read it (its key is gone): use the new one.
+            log.debug("microVM template for '{}' was replaced during a restore; retrying", spec.label());
+            return create(spec);
+        }
+    }
+
+    /** Starts QEMU; its run directory goes with it if it does not start. */
+    private MicroVmSandbox launch(String id, Path runDir, SandboxSpec spec, Accel accel, Optional<Path> incoming,
+            Duration timeout) {
+        try {
+            return track(MicroVmSandbox.start(id, spec.label(), command(id, runDir, accel, incoming), runDir,
+                    runDir.resolve("qmp.sock"), incoming.isEmpty(), timeout, random));
+        } catch (RuntimeException e) {
+            deleteTree(runDir);
+            throw e;
+        }
     }
 
     private MicroVmSandbox coldBoot(SandboxSpec spec, Accel accel, boolean makeTemplate) {
         String id = newId();
         Path runDir = runDir(id);
-        MicroVmSandbox vm = track(MicroVmSandbox.start(id, spec.label(), command(id, runDir, accel, Optional.empty()), runDir,
-                runDir.resolve("qmp.sock"), true, settings.bootTimeout(), random));
+        MicroVmSandbox vm = launch(id, runDir, spec, accel, Optional.empty(), settings.bootTimeout());
         try {
             vm.awaitReady(settings.bootTimeout());
             vm.inject(spec.bakedEnv());
@@ -312,8 +332,7 @@ public final class MicroVmBackend implements SandboxBackend {
         Path runDir = runDir(id);
         Path incoming = runDir.resolve("in.sock");
         long t0 = System.nanoTime();
-        MicroVmSandbox vm = track(MicroVmSandbox.start(id, spec.label(), command(id, runDir, accel, Optional.of(incoming)),
-                runDir, runDir.resolve("qmp.sock"), false, settings.restoreTimeout(), random));
+        MicroVmSandbox vm = launch(id, runDir, spec, accel, Optional.of(incoming), settings.restoreTimeout());
         try {
             long t1 = System.nanoTime();
             vm.restore(template.snapshot(), incoming, settings.restoreTimeout());
@@ -323,7 +342,7 @@ public final class MicroVmBackend implements SandboxBackend {
             long t3 = System.nanoTime();
             finish(vm, spec);
             log.debug("microVM {} for '{}' restored: QEMU up {} ms, snapshot loaded {} ms, resumed and reseeded {} ms,"
-                    + " paused {} ms", id, spec.label(), (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000,
+                    + " workspace, primed and paused {} ms", id, spec.label(), (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000,
                     (t3 - t2) / 1_000_000, (System.nanoTime() - t3) / 1_000_000);
             return vm;
         } catch (RuntimeException e) {
@@ -419,8 +438,8 @@ public final class MicroVmBackend implements SandboxBackend {
         String id = newId();
         Path runDir = runDir(id);
         long started = System.nanoTime();
-        try (MicroVmSandbox vm = track(MicroVmSandbox.start(id, "kvm-probe", command(id, runDir, Accel.KVM, Optional.empty()),
-                runDir, runDir.resolve("qmp.sock"), true, settings.kvmProbeTimeout(), random))) {
+        try (MicroVmSandbox vm = launch(id, runDir, new SandboxSpec("kvm-probe", Optional.empty(), false, Map.of()),
+                Accel.KVM, Optional.empty(), settings.kvmProbeTimeout())) {
             vm.awaitReady(settings.kvmProbeTimeout());
             log.info("microVM accelerator: kvm (probe guest ready in {} ms)", (System.nanoTime() - started) / 1_000_000);
             return Accel.KVM;
@@ -463,7 +482,15 @@ public final class MicroVmBackend implements SandboxBackend {
         return "vm-" + HexFormat.of().formatHex(b);
     }
 
+    /** Linux limits a unix socket path to 107 bytes; QEMU's own message for it is cryptic. */
+    private static final int MAX_SOCKET_PATH = 107;
+
     private Path runDir(String id) {
+        Path socket = runRoot.resolve(id).resolve("qmp.sock");
+        if (socket.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
+            throw new SandboxException("the microVM state directory " + settings.stateDir() + " is too deep for unix"
+                    + " sockets (" + socket + " is over " + MAX_SOCKET_PATH + " bytes); use a shorter CREDPOOL_HOME");
+        }
         try {
             Path dir = Files.createDirectory(runRoot.resolve(id),
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
