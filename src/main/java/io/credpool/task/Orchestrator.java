@@ -8,6 +8,9 @@ import io.credpool.config.CredpoolConfig;
 import io.credpool.config.Durations;
 import io.credpool.config.Scope;
 import io.credpool.config.TaskType;
+import io.credpool.pool.Lease;
+import io.credpool.pool.WarmPool;
+import io.credpool.pool.WarmPools;
 import io.credpool.redact.RedactingSink;
 import io.credpool.redact.Redactor;
 import io.credpool.sandbox.OutputSink;
@@ -32,13 +35,17 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The task flow: resolve a task type's credentials by name, refuse before any sandbox starts if
  * one cannot be had, inject the values into a fresh sandbox, redact them from the output, and
- * record in the audit log which versions the task received.
+ * record in the audit log which versions the task received. Where the task type has a warm pool,
+ * the task runs in a leased member that already holds its pool-scope values; otherwise it starts cold.
  */
 public final class Orchestrator implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Orchestrator.class);
@@ -50,13 +57,28 @@ public final class Orchestrator implements AutoCloseable {
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+    private final WarmPools pools;
+    private final MeterRegistry metrics;
 
+    /** An orchestrator without warm pools (a one-shot CLI run): every task starts cold. */
     public Orchestrator(CredpoolConfig config, SecretsProvider secrets, Sandboxes sandboxes, AuditLog audit, Clock clock) {
+        this(config, secrets, sandboxes, audit, clock, WarmPools.none(), new SimpleMeterRegistry());
+    }
+
+    /** An orchestrator that leases from {@code pools} (and closes them when it closes). */
+    public Orchestrator(CredpoolConfig config, SecretsProvider secrets, Sandboxes sandboxes, AuditLog audit, Clock clock,
+            WarmPools pools, MeterRegistry metrics) {
         this.config = config;
         this.secrets = secrets;
         this.sandboxes = sandboxes;
         this.audit = audit;
         this.clock = clock;
+        this.pools = pools;
+        this.metrics = metrics;
+    }
+
+    public WarmPools pools() {
+        return pools;
     }
 
     public CredpoolConfig config() {
@@ -92,22 +114,55 @@ public final class Orchestrator implements AutoCloseable {
             backend = sandboxes.forType(type);
         } catch (TaskRefusedException e) {
             refused(taskId, request.taskType(), request.sessionId().orElse(null), e);
+            countOutcome(request.taskType(), "refused");
             throw e;
         }
 
         Map<CredentialRef, SecretValue> fetched = new LinkedHashMap<>();
+        Lease lease = null;
         try {
+            lease = lease(type, refs, request);
             for (CredentialRef ref : refs) {
-                if (ref.scope() != Scope.SESSION) {
+                if (ref.scope() == Scope.POOL && lease != null) {
+                    // What the member holds is what the task gets: the audit log records this version.
+                    fetched.put(ref, lease.values().get(ref.name()));
+                } else if (ref.scope() != Scope.SESSION) {
                     fetched.put(ref, fetch(type, ref));
                 }
             }
         } catch (TaskRefusedException e) {
             fetched.values().forEach(SecretValue::wipe);
+            if (lease != null) {
+                lease.close();
+            }
             refused(taskId, type.name(), session == null ? null : session.id(), e);
+            countOutcome(type.name(), "refused");
             throw e;
         }
-        return new PreparedTask(taskId, type, session, refs, fetched, backend, request);
+        return new PreparedTask(taskId, type, session, refs, fetched, backend, request, lease);
+    }
+
+    /**
+     * A fresh member of the type's pool, or null for a cold start: no pool, none fresh, or a task
+     * a member cannot serve (members start without a workspace, and hold every pool-scope
+     * credential, so a task that narrows them away must not get one).
+     */
+    private Lease lease(TaskType type, List<CredentialRef> refs, TaskRequest request) {
+        Optional<WarmPool> pool = pools.pool(type.name());
+        if (pool.isEmpty()) {
+            return null;
+        }
+        boolean narrowsPoolScope = type.credentials(Scope.POOL).stream().anyMatch(r -> !refs.contains(r));
+        if (request.workspace().isPresent() || narrowsPoolScope) {
+            pool.get().countColdStart();
+            return null;
+        }
+        try {
+            return pool.get().lease().orElse(null);
+        } catch (SecretsException e) {
+            throw new TaskRefusedException(Reason.PROVIDER_UNAVAILABLE, null, "task type '" + type.name()
+                    + "': cannot check the current versions of its pool-scope credentials: " + e.getMessage(), e);
+        }
     }
 
     /** A task whose credentials are in hand; runs once, or is closed to wipe them unused. */
@@ -122,9 +177,11 @@ public final class Orchestrator implements AutoCloseable {
         private final Map<String, SecretValue> leased = new LinkedHashMap<>();
         private final List<ReceivedCredential> received = new ArrayList<>();
         private final java.util.concurrent.atomic.AtomicBoolean used = new java.util.concurrent.atomic.AtomicBoolean();
+        private final Lease lease;
 
         private PreparedTask(String taskId, TaskType type, Session session, List<CredentialRef> refs,
-                Map<CredentialRef, SecretValue> fetched, SandboxBackend backend, TaskRequest request) {
+                Map<CredentialRef, SecretValue> fetched, SandboxBackend backend, TaskRequest request, Lease lease) {
+            this.lease = lease;
             this.taskId = taskId;
             this.type = type;
             this.session = session;
@@ -150,6 +207,11 @@ public final class Orchestrator implements AutoCloseable {
             return List.copyOf(received);
         }
 
+        /** The warm member this task runs in, if it was leased from a pool. */
+        public Optional<String> warmMember() {
+            return Optional.ofNullable(lease).map(Lease::memberId);
+        }
+
         /** Starts a sandbox, injects the values, runs the command, destroys the sandbox. */
         public TaskResult execute(OutputSink output) {
             if (!used.compareAndSet(false, true)) {
@@ -159,7 +221,8 @@ public final class Orchestrator implements AutoCloseable {
             try {
                 // Journal before effect: the audit log says what the task receives before it has it.
                 audit.append(AuditEvent.of(AuditEventKind.TASK_STARTED).withTask(taskId, type.name()).withSession(sessionId)
-                        .withDetail("sandbox " + backend.name()));
+                        .withDetail("sandbox " + backend.name() + (lease != null ? ", warm member " + lease.memberId()
+                                : pools.pool(type.name()).isPresent() ? ", cold start" : "")));
                 for (ReceivedCredential r : received) {
                     audit.append(receivedEvent(taskId, type.name(), sessionId, r));
                 }
@@ -171,16 +234,28 @@ public final class Orchestrator implements AutoCloseable {
                 }
                 RedactingSink redacted = new RedactingSink(Redactor.of(all), output);
                 TaskExit exit;
-                try (Sandbox sandbox = backend.create(new SandboxSpec(type.name(), request.workspace(), type.network(), baked))) {
-                    exit = sandbox.run(request.command(), leased, redacted, type.timeout());
+                try {
+                    if (lease != null) {
+                        // Task- and session-scope values reach the member only now, with the command.
+                        exit = lease.sandbox().run(request.command(), leased, redacted, type.timeout());
+                    } else {
+                        try (Sandbox sandbox = backend.create(new SandboxSpec(type.name(), request.workspace(), type.network(), baked))) {
+                            exit = sandbox.run(request.command(), leased, redacted, type.timeout());
+                        }
+                    }
                 } finally {
+                    if (lease != null) {
+                        lease.close();
+                    }
                     redacted.finish();
                 }
                 String outcome = exit.timedOut() ? "timed out after " + Durations.format(type.timeout()) : "exit " + exit.exitCode();
                 audit.append(finished(taskId, type.name(), sessionId, outcome));
                 log.info("task {} finished: {}", taskId, outcome);
+                countOutcome(type.name(), exit.timedOut() ? "timed_out" : exit.exitCode() == 0 ? "succeeded" : "failed");
                 return new TaskResult(taskId, type.name(), backend.name(), exit.exitCode(), exit.timedOut(), exit.elapsed(), received);
             } catch (RuntimeException e) {
+                countOutcome(type.name(), "error");
                 audit.append(finished(taskId, type.name(), sessionId, "failed: " + e.getClass().getSimpleName()));
                 throw e;
             } finally {
@@ -193,6 +268,9 @@ public final class Orchestrator implements AutoCloseable {
         public void close() {
             if (used.compareAndSet(false, true)) {
                 fetched.values().forEach(SecretValue::wipe);
+                if (lease != null) {
+                    lease.close();
+                }
                 audit.append(finished(taskId, type.name(), session == null ? null : session.id(), "not run"));
             }
         }
@@ -247,12 +325,20 @@ public final class Orchestrator implements AutoCloseable {
         return sessions.values().stream().sorted(java.util.Comparator.comparing(Session::opened)).toList();
     }
 
-    /** Closes every session; their values are wiped. */
+    /** Closes every session (their values are wiped) and the warm pools. */
     @Override
     public void close() {
         for (String id : List.copyOf(sessions.keySet())) {
             closeSession(id);
         }
+        pools.close();
+    }
+
+    /** Task outcomes by type; the type name comes from the operator's config, never from a value. */
+    private void countOutcome(String type, String outcome) {
+        String known = config.taskType(type).isPresent() ? type : "(unknown)";
+        Counter.builder("credpool.tasks").description("Tasks by outcome").tag("type", known).tag("outcome", outcome)
+                .register(metrics).increment();
     }
 
     private TaskType taskType(String name) {
