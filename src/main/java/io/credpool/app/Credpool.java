@@ -81,6 +81,11 @@ public final class Credpool implements AutoCloseable {
         return audit;
     }
 
+    /** The sandbox backends this host offers, per task type. */
+    public io.credpool.task.Sandboxes sandboxes() {
+        return sandboxes;
+    }
+
     /** Loads the config (the home's own unless {@code configFile} is given) and builds the orchestrator. */
     public Orchestrator orchestrator(Path configFile) {
         CredpoolConfig config = ConfigLoader.load(configFile != null ? configFile : home.config());

@@ -110,8 +110,8 @@ public final class Orchestrator implements AutoCloseable {
             }
             type = taskType(request.taskType());
             refs = selectCredentials(type, request.only());
-            session = sessionFor(type, request.sessionId(), refs);
             backend = sandboxes.forType(type);
+            session = sessionFor(type, request.sessionId(), refs);
         } catch (TaskRefusedException e) {
             refused(taskId, request.taskType(), request.sessionId().orElse(null), e);
             countOutcome(request.taskType(), "refused");
@@ -134,6 +134,9 @@ public final class Orchestrator implements AutoCloseable {
             fetched.values().forEach(SecretValue::wipe);
             if (lease != null) {
                 lease.close();
+            }
+            if (session != null) {
+                session.release();
             }
             refused(taskId, type.name(), session == null ? null : session.id(), e);
             countOutcome(type.name(), "refused");
@@ -260,6 +263,9 @@ public final class Orchestrator implements AutoCloseable {
                 throw e;
             } finally {
                 fetched.values().forEach(SecretValue::wipe);
+                if (session != null) {
+                    session.release();
+                }
             }
         }
 
@@ -270,6 +276,9 @@ public final class Orchestrator implements AutoCloseable {
                 fetched.values().forEach(SecretValue::wipe);
                 if (lease != null) {
                     lease.close();
+                }
+                if (session != null) {
+                    session.release();
                 }
                 audit.append(finished(taskId, type.name(), session == null ? null : session.id(), "not run"));
             }
@@ -312,7 +321,7 @@ public final class Orchestrator implements AutoCloseable {
         if (session == null) {
             throw new TaskRefusedException(Reason.UNKNOWN_SESSION, "no open session '" + id + "'");
         }
-        session.wipe();
+        session.close();
         audit.append(AuditEvent.of(AuditEventKind.SESSION_CLOSED).withTask(null, session.taskType()).withSession(id));
         log.info("session {} closed", id);
     }
@@ -371,12 +380,12 @@ public final class Orchestrator implements AutoCloseable {
             return null;
         }
         Session session = sessions.get(sessionId.get());
-        if (session == null) {
-            throw new TaskRefusedException(Reason.UNKNOWN_SESSION, "no open session '" + sessionId.get() + "'");
-        }
-        if (!session.taskType().equals(type.name())) {
+        if (session != null && !session.taskType().equals(type.name())) {
             throw new TaskRefusedException(Reason.SESSION_MISMATCH, "session '" + session.id() + "' belongs to task type '"
                     + session.taskType() + "', not '" + type.name() + "'");
+        }
+        if (session == null || !session.acquire()) {
+            throw new TaskRefusedException(Reason.UNKNOWN_SESSION, "no open session '" + sessionId.get() + "'");
         }
         return session;
     }

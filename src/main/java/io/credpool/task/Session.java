@@ -15,6 +15,8 @@ public final class Session {
     private final String taskType;
     private final Instant opened;
     private final Map<CredentialRef, SecretValue> values;
+    private int running;
+    private boolean closed;
 
     Session(String id, String taskType, Instant opened, Map<CredentialRef, SecretValue> values) {
         this.id = id;
@@ -47,8 +49,29 @@ public final class Session {
         return values;
     }
 
-    void wipe() {
-        values.values().forEach(SecretValue::wipe);
+    /** A task starts using the session's values; false once the session is closed. */
+    synchronized boolean acquire() {
+        if (closed) {
+            return false;
+        }
+        running++;
+        return true;
+    }
+
+    /** A task is done with the values; the last one out of a closed session wipes them. */
+    synchronized void release() {
+        running--;
+        if (closed && running == 0) {
+            values.values().forEach(SecretValue::wipe);
+        }
+    }
+
+    /** No new task may use the session; values are wiped now, or when its last running task ends. */
+    synchronized void close() {
+        closed = true;
+        if (running == 0) {
+            values.values().forEach(SecretValue::wipe);
+        }
     }
 
     @Override

@@ -40,6 +40,8 @@ class OrchestratorTest {
               baked:
                 credentials:
                   - {name: npm-token, env: NPM_TOKEN, scope: pool}
+              slow:
+                timeout: 1s
             """;
 
     @TempDir
@@ -112,6 +114,14 @@ class OrchestratorTest {
     }
 
     @Test
+    void aTaskThatOutlivesItsTimeoutIsKilledAndTheAuditLogSaysSo() {
+        TaskResult r = run(TaskRequest.of("slow", List.of("sh", "-c", "sleep 600 & sleep 600")), new CollectingSink());
+        assertThat(r.timedOut()).isTrue();
+        List<AuditRecord> records = home.credpool().audit().forTask(r.taskId());
+        assertThat(records.get(records.size() - 1).detail()).isEqualTo("timed out after 1s");
+    }
+
+    @Test
     void aNewVersionIsWhatTheNextTaskReceives() {
         home.put("github-token", "ghp_second-token-value");
         CollectingSink out = new CollectingSink();
@@ -156,7 +166,7 @@ class OrchestratorTest {
     void anUnknownTaskTypeIsRefused() {
         assertThatThrownBy(() -> run(TaskRequest.of("nightly", List.of("true")), new CollectingSink()))
                 .isInstanceOf(TaskRefusedException.class)
-                .hasMessage("unknown task type 'nightly'; known task types: agent, baked, build, deploy, other (in "
+                .hasMessage("unknown task type 'nightly'; known task types: agent, baked, build, deploy, other, slow (in "
                         + home.home().config() + ")");
     }
 
@@ -251,6 +261,17 @@ class OrchestratorTest {
         assertThatThrownBy(() -> run(TaskRequest.of("agent", List.of("true")).inSession(s.id()), new CollectingSink()))
                 .hasMessage("no open session '" + s.id() + "'");
         assertThatThrownBy(() -> orchestrator.closeSession(s.id())).hasMessage("no open session '" + s.id() + "'");
+    }
+
+    @Test
+    void closingASessionWhileItsTaskRunsWipesTheValuesOnlyAfterTheTaskEnds() throws Exception {
+        Session s = orchestrator.openSession("agent");
+        Orchestrator.PreparedTask task = orchestrator.prepare(
+                TaskRequest.of("agent", List.of("sh", "-c", "test \"$LLM_KEY\" = sk-session-key-value")).inSession(s.id()));
+        orchestrator.closeSession(s.id());
+        assertThat(s.values().values()).noneMatch(io.credpool.secrets.SecretValue::isWiped);
+        assertThat(task.execute(new CollectingSink()).exitCode()).isZero();
+        assertThat(s.values().values()).allMatch(io.credpool.secrets.SecretValue::isWiped);
     }
 
     @Test

@@ -154,26 +154,7 @@ public final class ProcessSandboxBackend implements SandboxBackend {
         List<String> cmd = new ArrayList<>();
         switch (mode) {
             case BUBBLEWRAP -> {
-                cmd.add(launcher.toString());
-                cmd.addAll(List.of("--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-                        "--clearenv", "--hostname", "credpool"));
-                if (spec.network()) {
-                    cmd.add("--share-net");
-                }
-                cmd.addAll(List.of("--ro-bind", "/usr", "/usr"));
-                for (String dir : ROOT_LINKS) {
-                    addRootDir(cmd, Path.of(dir));
-                }
-                for (String etc : ETC_ALWAYS) {
-                    cmd.addAll(List.of("--ro-bind-try", etc, etc));
-                }
-                if (spec.network()) {
-                    for (String etc : ETC_NETWORK) {
-                        cmd.addAll(List.of("--ro-bind-try", etc, etc));
-                    }
-                }
-                cmd.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-                        "--tmpfs", SANDBOX_WORKSPACE));
+                cmd.addAll(bubblewrapIsolation(spec));
                 spec.workspace().ifPresent(ws -> cmd.addAll(List.of("--ro-bind", ws.toString(), SANDBOX_SOURCE)));
                 cmd.addAll(List.of("--ro-bind", agent.toString(), SANDBOX_AGENT, "--chdir", "/", SANDBOX_AGENT));
                 if (spec.workspace().isPresent()) {
@@ -193,6 +174,37 @@ public final class ProcessSandboxBackend implements SandboxBackend {
             }
             case UNSANDBOXED -> addAgent(cmd, spec, hostDir.orElseThrow());
         }
+        return cmd;
+    }
+
+    /**
+     * bwrap and its isolation flags, up to where the agent is added: also what the benchmark's
+     * bare-bubblewrap baseline runs, so that the two differ only by credpool's own work.
+     */
+    public List<String> bubblewrapIsolation(SandboxSpec spec) {
+        if (mode != Mode.BUBBLEWRAP) {
+            throw new IllegalStateException("not a bubblewrap backend: " + mode);
+        }
+        List<String> cmd = new ArrayList<>();
+        cmd.add(launcher.toString());
+        cmd.addAll(List.of("--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+                "--clearenv", "--hostname", "credpool"));
+        if (spec.network()) {
+            cmd.add("--share-net");
+        }
+        cmd.addAll(List.of("--ro-bind", "/usr", "/usr"));
+        for (String dir : ROOT_LINKS) {
+            addRootDir(cmd, Path.of(dir));
+        }
+        for (String etc : ETC_ALWAYS) {
+            cmd.addAll(List.of("--ro-bind-try", etc, etc));
+        }
+        if (spec.network()) {
+            for (String etc : ETC_NETWORK) {
+                cmd.addAll(List.of("--ro-bind-try", etc, etc));
+            }
+        }
+        cmd.addAll(List.of("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", SANDBOX_WORKSPACE));
         return cmd;
     }
 
