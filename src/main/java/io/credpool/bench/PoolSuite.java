@@ -49,11 +49,10 @@ public final class PoolSuite {
         try (Orchestrator server = env.credpool().serverOrchestrator(null, new SimpleMeterRegistry())) {
             WarmPool pool = server.pools().pool("bench-pool").orElseThrow(() -> new Bench.CaseFailed("bench-pool has no warm pool", null));
             Bench.Op full = () -> awaitFull(pool);
-            bench.latency("pool", "pool: lease only (uncached version check)", BARE, warm, n, full, () -> {
-                Lease l = pool.lease().orElseThrow(() -> new Bench.CaseFailed("no fresh member in a full pool", null));
-                l.close();
-            }, () -> { });
             AtomicReference<Lease> held = new AtomicReference<>();
+            bench.latency("pool", "pool: lease only (uncached version check)", BARE, warm, n, full, () -> {
+                held.set(pool.lease().orElseThrow(() -> new Bench.CaseFailed("no fresh member in a full pool", null)));
+            }, () -> held.getAndSet(null).close());
             bench.latency("pool", "warm: lease + exec `true` in the member", BARE, warm, n, full, () -> {
                 Lease l = pool.lease().orElseThrow(() -> new Bench.CaseFailed("no fresh member in a full pool", null));
                 held.set(l);

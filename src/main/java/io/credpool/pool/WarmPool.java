@@ -473,14 +473,27 @@ public final class WarmPool implements AutoCloseable {
         }
     }
 
-    /** Called by {@link Lease#close()}: a used member is destroyed, never returned. */
+    /**
+     * Called by {@link Lease#close()}: a used member is destroyed, never returned. The teardown
+     * (killing the process tree, waiting for it) runs on a worker so that the task's caller does
+     * not wait for it; the member can never be leased again from the moment of the CAS.
+     */
     void release(Member m) {
         if (m.transition(MemberState.LEASED, MemberState.DESTROYED)) {
+            Runnable teardown = () -> {
+                try {
+                    m.destroy();
+                } catch (RuntimeException e) {
+                    log.warn("pool '{}': destroying used member {} failed: {}", type.name(), m.id(), e.toString());
+                } finally {
+                    members.remove(m);
+                    kick();
+                }
+            };
             try {
-                m.destroy();
-            } finally {
-                members.remove(m);
-                kick();
+                workers.execute(teardown);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                teardown.run();
             }
         }
     }
