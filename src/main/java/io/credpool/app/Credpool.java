@@ -3,12 +3,17 @@ package io.credpool.app;
 import io.credpool.audit.AuditLog;
 import io.credpool.config.ConfigLoader;
 import io.credpool.config.CredpoolConfig;
+import io.credpool.pool.Fingerprinter;
+import io.credpool.pool.PoolTuning;
+import io.credpool.pool.WarmPools;
+import io.credpool.secrets.NotifyingSecretsProvider;
 import io.credpool.secrets.SecretsProvider;
 import io.credpool.secrets.embedded.EmbeddedSecretsStore;
 import io.credpool.secrets.embedded.MasterKey;
 import io.credpool.store.Database;
 import io.credpool.task.Orchestrator;
 import java.nio.file.Path;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 
 /**
@@ -22,13 +27,16 @@ public final class Credpool implements AutoCloseable {
     private final SecretsProvider secrets;
     private final AuditLog audit;
     private final HostSandboxes sandboxes;
+    private final Fingerprinter fingerprinter;
 
-    private Credpool(CredpoolHome home, Database database, SecretsProvider secrets, AuditLog audit) {
+    private Credpool(CredpoolHome home, Database database, SecretsProvider secrets, AuditLog audit, Fingerprinter fingerprinter) {
         this.home = home;
         this.database = database;
-        this.secrets = secrets;
+        // Writes through this process tell the warm pools at once; see CurrentVersions for other processes.
+        this.secrets = new NotifyingSecretsProvider(secrets);
         this.audit = audit;
         this.sandboxes = new HostSandboxes(home.libDir());
+        this.fingerprinter = fingerprinter;
     }
 
     /** Opens an initialized home; fails with a message that says to run `credpool init` otherwise. */
@@ -40,7 +48,16 @@ public final class Credpool implements AutoCloseable {
         Database db = Database.open(home.stateDir());
         try {
             AuditLog audit = new AuditLog(db);
-            return new Credpool(home, db, new EmbeddedSecretsStore(db, key, audit), audit);
+            // The fingerprint key is derived from the master key (HKDF), not a file of its own:
+            // nothing more to back up or protect, and it changes when the master key does.
+            byte[] fingerprintKey = key.derive(Fingerprinter.KEY_PURPOSE, 32);
+            Fingerprinter fingerprinter;
+            try {
+                fingerprinter = new Fingerprinter(fingerprintKey);
+            } finally {
+                java.util.Arrays.fill(fingerprintKey, (byte) 0);
+            }
+            return new Credpool(home, db, new EmbeddedSecretsStore(db, key, audit), audit, fingerprinter);
         } catch (RuntimeException e) {
             db.close();
             throw e;
@@ -73,6 +90,17 @@ public final class Credpool implements AutoCloseable {
     public Orchestrator orchestrator(Path configFile) {
         CredpoolConfig config = ConfigLoader.load(configFile != null ? configFile : home.config());
         return new Orchestrator(config, secrets, sandboxes, audit, Clock.systemUTC());
+    }
+
+    /**
+     * The orchestrator of a long-lived server: warm pools for every task type with {@code pool:},
+     * started now and filled in the background; closing the orchestrator closes them.
+     */
+    public Orchestrator serverOrchestrator(Path configFile, MeterRegistry metrics) {
+        CredpoolConfig config = ConfigLoader.load(configFile != null ? configFile : home.config());
+        WarmPools pools = WarmPools.start(config, sandboxes::forType, secrets, fingerprinter, metrics, PoolTuning.defaults(),
+                Clock.systemUTC());
+        return new Orchestrator(config, secrets, sandboxes, audit, Clock.systemUTC(), pools, metrics);
     }
 
     @Override

@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -38,15 +39,21 @@ public final class ConfigLoader {
     /** Variables the sandbox sets itself or that would let a credential change what runs. */
     static final Set<String> RESERVED_ENV = Set.of("PATH", "HOME", "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT");
 
-    private static final Set<String> TOP_KEYS = Set.of("version", "defaults", "task_types", "scan");
+    private static final Set<String> TOP_KEYS = Set.of("version", "defaults", "credentials", "task_types", "scan");
     private static final Set<String> SCAN_KEYS = Set.of("enabled", "max_file_size", "max_workspace_size",
             "retired_versions_within", "min_entropy", "allowlist");
     private static final Set<String> DEFAULT_KEYS = Set.of("sandbox", "timeout", "network");
-    private static final Set<String> TYPE_KEYS = Set.of("description", "sandbox", "allow_unsandboxed", "network", "timeout", "credentials");
+    private static final Set<String> TYPE_KEYS = Set.of("description", "sandbox", "allow_unsandboxed", "network", "timeout", "credentials", "pool");
+    private static final Set<String> POOL_KEYS = Set.of("size", "max_age");
+    /** Per-credential settings; providers and issuers add their own keys here. */
+    private static final Set<String> CREDENTIAL_KEYS = Set.of("rotation", "short_lived");
+    private static final Set<String> ROTATION_KEYS = Set.of("every");
     private static final Set<String> REF_KEYS = Set.of("name", "env", "scope");
 
     private final Path file;
     private final List<String> problems = new ArrayList<>();
+    /** Where each reference's scope was written (or the reference, when scope is left out), for policy errors. */
+    private final Map<CredentialRef, String> scopeAt = new java.util.IdentityHashMap<>();
 
     private ConfigLoader(Path file) {
         this.file = file;
@@ -103,6 +110,7 @@ public final class ConfigLoader {
             problems.add(at(version) + ": version: only version 1 is known");
         }
         Defaults defaults = readDefaults(top.get("defaults"));
+        Map<String, CredentialSettings> credentials = readCredentials(top.get("credentials"));
         Map<String, TaskType> types = new LinkedHashMap<>();
         Node typesNode = top.get("task_types");
         if (typesNode == null) {
@@ -118,7 +126,7 @@ public final class ConfigLoader {
                             + ": a task type name is lower case letters, digits, '.', '_' or '-'");
                     continue;
                 }
-                TaskType type = readType(typeName, t.getValueNode(), defaults);
+                TaskType type = readType(typeName, t.getValueNode(), defaults, credentials);
                 if (type != null) {
                     types.put(typeName, type);
                 }
@@ -129,7 +137,96 @@ public final class ConfigLoader {
         } else {
             problems.add(at(typesNode) + ": task_types: expected a mapping of task type names to task types");
         }
-        return new CredpoolConfig(file, types, readScan(top.get("scan")));
+        return new CredpoolConfig(file, types, credentials, readScan(top.get("scan")));
+    }
+
+    private Map<String, CredentialSettings> readCredentials(Node node) {
+        Map<String, CredentialSettings> out = new LinkedHashMap<>();
+        if (node == null) {
+            return out;
+        }
+        if (!(node instanceof MappingNode m)) {
+            problems.add(at(node) + ": credentials: expected a mapping of credential names to their settings");
+            return out;
+        }
+        for (NodeTuple t : entries(m, "credentials")) {
+            String name = scalar(t.getKeyNode(), "credentials");
+            if (name == null) {
+                continue;
+            }
+            String path = "credentials." + name;
+            if (!NAME.matcher(name).matches()) {
+                problems.add(at(t.getKeyNode()) + ": " + path
+                        + ": a credential name is lower case letters, digits, '.', '_' or '-', at most 128");
+                continue;
+            }
+            Map<String, Node> c = mapping(t.getValueNode(), path, CREDENTIAL_KEYS);
+            if (c == null) {
+                continue;
+            }
+            Optional<Duration> every = Optional.empty();
+            Node rotation = c.get("rotation");
+            if (rotation != null) {
+                Map<String, Node> r = mapping(rotation, path + ".rotation", ROTATION_KEYS);
+                if (r != null) {
+                    if (r.get("every") == null) {
+                        problems.add(at(rotation) + ": " + path + ".rotation.every: missing; say how often it rotates, e.g. every: 30d");
+                    }
+                    every = Optional.ofNullable(value(r.get("every"), path + ".rotation.every", ConfigLoader::positiveDuration, null));
+                }
+            }
+            boolean shortLived = value(c.get("short_lived"), path + ".short_lived", ConfigLoader::bool, false);
+            out.put(name, new CredentialSettings(name, every, shortLived, location(t.getKeyNode())));
+        }
+        return out;
+    }
+
+    private Optional<PoolSettings> readPool(String typePath, Node node) {
+        if (node == null) {
+            return Optional.empty();
+        }
+        String path = typePath + ".pool";
+        Map<String, Node> m = mapping(node, path, POOL_KEYS);
+        if (m == null) {
+            return Optional.empty();
+        }
+        if (m.get("size") == null) {
+            problems.add(at(node) + ": " + path + ".size: missing; say how many warm sandboxes to keep, e.g. size: 4");
+            return Optional.empty();
+        }
+        Integer size = value(m.get("size"), path + ".size", ConfigLoader::poolSize, null);
+        Duration maxAge = value(m.get("max_age"), path + ".max_age", ConfigLoader::positiveDuration, PoolSettings.DEFAULT_MAX_AGE);
+        return size == null ? Optional.empty() : Optional.of(new PoolSettings(size, maxAge, location(node)));
+    }
+
+    /**
+     * A pool-scope value lives in every warm member for up to max_age. A credential that rotates
+     * more often than that makes the whole pool stale at every rotation, and every task after it a
+     * cold start (the seed of cascading failures); a short-lived token has no business waiting in a
+     * sandbox at all.
+     */
+    private void checkPoolPolicy(String typePath, List<CredentialRef> refs, Optional<PoolSettings> pool,
+            Map<String, CredentialSettings> credentials) {
+        for (int i = 0; i < refs.size(); i++) {
+            CredentialRef ref = refs.get(i);
+            CredentialSettings settings = credentials.get(ref.name());
+            if (ref.scope() != Scope.POOL || settings == null) {
+                continue;
+            }
+            String at = scopeAt.get(ref) + ": ";
+            if (settings.shortLived()) {
+                problems.add(at + "credential '" + ref.name() + "' is short-lived (" + settings.where()
+                        + ") and cannot be baked into pool members; use scope: task");
+            } else if (pool.isPresent() && settings.rotationEvery().isPresent()
+                    && settings.rotationEvery().get().compareTo(pool.get().maxAge()) < 0) {
+                Duration every = settings.rotationEvery().get();
+                problems.add(at + "credential '" + ref.name() + "' rotates every " + Durations.format(every) + " ("
+                        + settings.where() + "), more often than pool members live (max_age "
+                        + Durations.format(pool.get().maxAge()) + " at " + pool.get().where()
+                        + "): every rotation would make the whole pool stale at once; use scope: task, or set max_age to "
+                        + Durations.format(every) + " or less");
+            }
+        }
     }
 
     private record Defaults(SandboxChoice sandbox, Duration timeout, boolean network) {
@@ -192,7 +289,7 @@ public final class ConfigLoader {
         throw new IllegalArgumentException("expected bits per character between 0 and 8, e.g. 3.5, not '" + s + "'");
     }
 
-    private TaskType readType(String name, Node node, Defaults defaults) {
+    private TaskType readType(String name, Node node, Defaults defaults, Map<String, CredentialSettings> credentials) {
         String path = "task_types." + name;
         Map<String, Node> m = mapping(node, path, TYPE_KEYS);
         if (m == null) {
@@ -208,7 +305,9 @@ public final class ConfigLoader {
         boolean network = value(m.get("network"), path + ".network", ConfigLoader::bool, defaults.network());
         Duration timeout = value(m.get("timeout"), path + ".timeout", ConfigLoader::positiveDuration, defaults.timeout());
         List<CredentialRef> refs = readRefs(path, m.get("credentials"));
-        return new TaskType(name, description, sandbox, allowUnsandboxed, network, timeout, refs, location(node));
+        Optional<PoolSettings> pool = readPool(path, m.get("pool"));
+        checkPoolPolicy(path, refs, pool, credentials);
+        return new TaskType(name, description, sandbox, allowUnsandboxed, network, timeout, refs, location(node), pool);
     }
 
     private List<CredentialRef> readRefs(String typePath, Node node) {
@@ -256,7 +355,9 @@ public final class ConfigLoader {
                 ok = false;
             }
             if (ok && scope != null) {
-                refs.add(new CredentialRef(name, env, scope, location(item)));
+                CredentialRef ref = new CredentialRef(name, env, scope, location(item));
+                refs.add(ref);
+                scopeAt.put(ref, at(m.getOrDefault("scope", item)) + ": " + path + ".scope");
             }
         }
         return refs;
@@ -342,6 +443,19 @@ public final class ConfigLoader {
             throw new IllegalArgumentException("must be longer than zero");
         }
         return d;
+    }
+
+    private static int poolSize(String s) {
+        int n;
+        try {
+            n = Integer.parseInt(s);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("expected a whole number from 1 to " + PoolSettings.MAX_SIZE + ", not '" + s + "'");
+        }
+        if (n < 1 || n > PoolSettings.MAX_SIZE) {
+            throw new IllegalArgumentException("expected a whole number from 1 to " + PoolSettings.MAX_SIZE + ", not " + n);
+        }
+        return n;
     }
 
     private static boolean bool(String s) {

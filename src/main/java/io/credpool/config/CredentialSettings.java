@@ -1,0 +1,16 @@
+package io.credpool.config;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * What the operator says about one credential itself, under the top-level {@code credentials:}
+ * mapping (as opposed to a task type's reference to it).
+ *
+ * @param name the credential's name
+ * @param rotationEvery how often the credential is rotated, if it is on a schedule
+ * @param shortLived true for tokens minted for one use or a few minutes (never pool scope)
+ * @param where where the entry was written, for errors
+ */
+public record CredentialSettings(String name, Optional<Duration> rotationEvery, boolean shortLived, Location where) {
+}
