@@ -323,14 +323,25 @@ public final class AwsSecretsManagerProvider implements SecretsProvider {
                 case "DecryptionFailure" -> new ProviderUnavailableException(name, prefix + "cannot decrypt" + subject
                         + " (DecryptionFailure" + quoted + "); the principal needs kms:Decrypt on the secret's KMS key", null);
                 default -> new ProviderUnavailableException(name, prefix + (status >= 500 ? "failed " : "refused ") + op + subject
-                        + " (" + code + ", HTTP " + status + quoted + ")"
+                        + " (" + (ase.awsErrorDetails().errorCode() == null ? "" : code + ", ") + "HTTP " + status + quoted + ")"
                         + (status >= 500 ? " through " + settings.retry().maxAttempts() + " attempts" : ""), null);
             };
         }
         if (e instanceof SdkClientException) {
             Throwable io = e;
+            Throwable parse = null;
             while (io != null && !(io instanceof IOException)) {
                 io = io.getCause();
+            }
+            if (io != null && io.getClass().getName().contains("jackson")) {
+                // A JSON parse error is an IOException too, but its message may quote the body.
+                parse = io;
+                io = null;
+            }
+            if (parse != null) {
+                return new ProviderUnavailableException(name, prefix + "answered " + op + subject + " with something the SDK"
+                        + " cannot use (" + parse.getClass().getSimpleName() + ", after " + settings.retry().maxAttempts()
+                        + " attempts); check that `endpoint`, if set, points at Secrets Manager", null);
             }
             if (io != null) {
                 return new ProviderUnavailableException(name, prefix + "cannot be reached for " + op + subject + " at "
