@@ -4,6 +4,7 @@ import io.credpool.audit.AuditLog;
 import io.credpool.config.ConfigLoader;
 import io.credpool.config.CredpoolConfig;
 import io.credpool.secrets.SecretsProvider;
+import io.credpool.secrets.SecretsRouter;
 import io.credpool.secrets.embedded.EmbeddedSecretsStore;
 import io.credpool.secrets.embedded.MasterKey;
 import io.credpool.store.Database;
@@ -22,6 +23,7 @@ public final class Credpool implements AutoCloseable {
     private final SecretsProvider secrets;
     private final AuditLog audit;
     private final HostSandboxes sandboxes;
+    private final java.util.List<SecretsRouter> routers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private Credpool(CredpoolHome home, Database database, SecretsProvider secrets, AuditLog audit) {
         this.home = home;
@@ -64,14 +66,31 @@ public final class Credpool implements AutoCloseable {
         return audit;
     }
 
-    /** Loads the config (the home's own unless {@code configFile} is given) and builds the orchestrator. */
+    /**
+     * Loads the config (the home's own unless {@code configFile} is given) and builds the
+     * orchestrator, with each credential routed to the provider the config names.
+     */
     public Orchestrator orchestrator(Path configFile) {
         CredpoolConfig config = ConfigLoader.load(configFile != null ? configFile : home.config());
-        return new Orchestrator(config, secrets, sandboxes, audit, Clock.systemUTC());
+        return new Orchestrator(config, secretsFor(config), sandboxes, audit, Clock.systemUTC());
+    }
+
+    /** The secrets of {@code config}: its external providers, opened now, and the embedded store. */
+    public SecretsRouter secretsFor(CredpoolConfig config) {
+        SecretsRouter router = new SecretsProviders(System::getenv).open(config, secrets);
+        routers.add(router);
+        return router;
     }
 
     @Override
     public void close() {
+        for (SecretsRouter r : routers) {
+            try {
+                r.close();
+            } catch (RuntimeException e) {
+                // Closing is best effort: the embedded store and the database must still close.
+            }
+        }
         secrets.close();
         database.close();
     }
