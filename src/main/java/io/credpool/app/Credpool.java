@@ -8,6 +8,7 @@ import io.credpool.pool.PoolTuning;
 import io.credpool.pool.WarmPools;
 import io.credpool.secrets.NotifyingSecretsProvider;
 import io.credpool.secrets.SecretsProvider;
+import io.credpool.secrets.SecretsRouter;
 import io.credpool.secrets.embedded.EmbeddedSecretsStore;
 import io.credpool.secrets.embedded.MasterKey;
 import io.credpool.store.Database;
@@ -28,6 +29,7 @@ public final class Credpool implements AutoCloseable {
     private final AuditLog audit;
     private final HostSandboxes sandboxes;
     private final Fingerprinter fingerprinter;
+    private final java.util.List<SecretsRouter> routers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private Credpool(CredpoolHome home, Database database, SecretsProvider secrets, AuditLog audit, Fingerprinter fingerprinter) {
         this.home = home;
@@ -86,10 +88,20 @@ public final class Credpool implements AutoCloseable {
         return sandboxes;
     }
 
-    /** Loads the config (the home's own unless {@code configFile} is given) and builds the orchestrator. */
+    /**
+     * Loads the config (the home's own unless {@code configFile} is given) and builds the
+     * orchestrator, with each credential routed to the provider the config names.
+     */
     public Orchestrator orchestrator(Path configFile) {
         CredpoolConfig config = ConfigLoader.load(configFile != null ? configFile : home.config());
-        return new Orchestrator(config, secrets, sandboxes, audit, Clock.systemUTC());
+        return new Orchestrator(config, secretsFor(config), sandboxes, audit, Clock.systemUTC());
+    }
+
+    /** The secrets of {@code config}: its external providers, opened now, and the embedded store. */
+    public SecretsRouter secretsFor(CredpoolConfig config) {
+        SecretsRouter router = new SecretsProviders(System::getenv).open(config, secrets);
+        routers.add(router);
+        return router;
     }
 
     /**
@@ -98,13 +110,22 @@ public final class Credpool implements AutoCloseable {
      */
     public Orchestrator serverOrchestrator(Path configFile, MeterRegistry metrics) {
         CredpoolConfig config = ConfigLoader.load(configFile != null ? configFile : home.config());
-        WarmPools pools = WarmPools.start(config, sandboxes::forType, secrets, fingerprinter, metrics, PoolTuning.defaults(),
+        // Pools check versions with the same routing as tasks, so a Vault-held pool credential is checked in Vault.
+        NotifyingSecretsProvider routed = new NotifyingSecretsProvider(secretsFor(config));
+        WarmPools pools = WarmPools.start(config, sandboxes::forType, routed, fingerprinter, metrics, PoolTuning.defaults(),
                 Clock.systemUTC());
-        return new Orchestrator(config, secrets, sandboxes, audit, Clock.systemUTC(), pools, metrics);
+        return new Orchestrator(config, routed, sandboxes, audit, Clock.systemUTC(), pools, metrics);
     }
 
     @Override
     public void close() {
+        for (SecretsRouter r : routers) {
+            try {
+                r.close();
+            } catch (RuntimeException e) {
+                // Closing is best effort: the embedded store and the database must still close.
+            }
+        }
         secrets.close();
         database.close();
     }

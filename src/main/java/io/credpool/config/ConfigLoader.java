@@ -39,16 +39,20 @@ public final class ConfigLoader {
     /** Variables the sandbox sets itself or that would let a credential change what runs. */
     static final Set<String> RESERVED_ENV = Set.of("PATH", "HOME", "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT");
 
-    private static final Set<String> TOP_KEYS = Set.of("version", "defaults", "credentials", "task_types", "scan");
+    private static final Set<String> TOP_KEYS = Set.of("version", "defaults", "providers", "credentials", "task_types", "scan");
     private static final Set<String> SCAN_KEYS = Set.of("enabled", "max_file_size", "max_workspace_size",
             "retired_versions_within", "min_entropy", "allowlist");
     private static final Set<String> DEFAULT_KEYS = Set.of("sandbox", "timeout", "network");
     private static final Set<String> TYPE_KEYS = Set.of("description", "sandbox", "allow_unsandboxed", "network", "timeout", "credentials", "pool");
     private static final Set<String> POOL_KEYS = Set.of("size", "max_age");
-    /** Per-credential settings; providers and issuers add their own keys here. */
-    private static final Set<String> CREDENTIAL_KEYS = Set.of("rotation", "short_lived");
+    /** Per-credential settings; issuers add their own keys here. */
+    private static final Set<String> CREDENTIAL_KEYS = Set.of("provider", "rotation", "short_lived");
     private static final Set<String> ROTATION_KEYS = Set.of("every");
-    private static final Set<String> REF_KEYS = Set.of("name", "env", "scope");
+    private static final Set<String> REF_KEYS = Set.of("name", "env", "scope", "provider");
+    /** Keys people reach for to put a provider's own secret in the config; it belongs in the environment or a file. */
+    private static final Set<String> SECRET_KEYS = Set.of("token", "secret_id", "password", "secret_access_key", "access_key_id");
+    private static final Pattern URL = Pattern.compile("https?://[^\\s/]+(/\\S*)?");
+    private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*");
 
     private final Path file;
     private final List<String> problems = new ArrayList<>();
@@ -137,7 +141,154 @@ public final class ConfigLoader {
         } else {
             problems.add(at(typesNode) + ": task_types: expected a mapping of task type names to task types");
         }
-        return new CredpoolConfig(file, types, credentials, readScan(top.get("scan")));
+        Map<String, ProviderConfig> providers = readProviders(top.get("providers"));
+        Map<String, String> routes = route(types, providers, credentials);
+        return new CredpoolConfig(file, types, providers, credentials, routes, readScan(top.get("scan")));
+    }
+
+    private Map<String, ProviderConfig> readProviders(Node node) {
+        Map<String, ProviderConfig> out = new LinkedHashMap<>();
+        if (node == null) {
+            return out;
+        }
+        if (!(node instanceof MappingNode m)) {
+            problems.add(at(node) + ": providers: expected a mapping of provider names to {kind, ...settings}");
+            return out;
+        }
+        for (NodeTuple t : entries(m, "providers")) {
+            String name = scalar(t.getKeyNode(), "providers");
+            if (name == null) {
+                continue;
+            }
+            String path = "providers." + name;
+            if (!NAME.matcher(name).matches()) {
+                problems.add(at(t.getKeyNode()) + ": " + path + ": a provider name is lower case letters, digits, '.', '_' or '-'");
+                continue;
+            }
+            if (ProviderConfig.EMBEDDED.equals(name)) {
+                problems.add(at(t.getKeyNode()) + ": " + path + ": 'embedded' is the built-in store and cannot be redefined; choose another name");
+                continue;
+            }
+            ProviderConfig p = readProvider(name, path, t.getValueNode());
+            if (p != null) {
+                out.put(name, p);
+            }
+        }
+        return out;
+    }
+
+    private ProviderConfig readProvider(String name, String path, Node node) {
+        if (!(node instanceof MappingNode m)) {
+            problems.add(at(node) + ": " + path + ": expected a mapping with a kind (vault, aws or github) and its settings");
+            return null;
+        }
+        Map<String, Node> raw = new LinkedHashMap<>();
+        for (NodeTuple t : entries(m, path)) {
+            String key = scalar(t.getKeyNode(), path);
+            if (key != null) {
+                raw.put(key, t.getValueNode());
+            }
+        }
+        Node kindNode = raw.get("kind");
+        if (kindNode == null) {
+            problems.add(at(node) + ": " + path + ".kind: missing; one of vault, aws, github");
+            return null;
+        }
+        ProviderKind kind = value(kindNode, path + ".kind", ProviderKind::parse, null);
+        if (kind == null) {
+            return null;
+        }
+        int before = problems.size();
+        java.util.Set<String> known = new java.util.TreeSet<>(kind.keys());
+        known.addAll(ProviderKind.COMMON);
+        Map<String, String> settings = new LinkedHashMap<>();
+        Map<String, String> env = new LinkedHashMap<>();
+        for (Map.Entry<String, Node> e : raw.entrySet()) {
+            String key = e.getKey();
+            if (SECRET_KEYS.contains(key)) {
+                problems.add(at(e.getValue()) + ": " + path + "." + key + ": a provider's own credentials never go in"
+                        + " credpool.yaml; name an environment variable or a file instead ("
+                        + (kind == ProviderKind.AWS ? "AWS credentials come from the default chain: environment, profile or role"
+                                : String.join(", ", kind.keys().stream().filter(k -> k.endsWith("_env") || k.endsWith("_file")).sorted().toList()))
+                        + ")");
+            } else if (!known.contains(key)) {
+                problems.add(at(e.getValue()) + ": " + path + ": unknown key '" + key + "' for kind " + kind.lower()
+                        + "; known keys are " + String.join(", ", known));
+            } else if (key.equals("env")) {
+                readEnvMapping(path + ".env", e.getValue(), env);
+            } else if (!key.equals("kind")) {
+                String v = scalar(e.getValue(), path + "." + key);
+                if (v != null) {
+                    settings.put(key, v);
+                    checkSetting(path + "." + key, key, v, e.getValue());
+                }
+            }
+        }
+        for (String req : kind.required()) {
+            if (!settings.containsKey(req)) {
+                problems.add(at(node) + ": " + path + "." + req + ": missing; a " + kind.lower() + " provider needs it");
+            }
+        }
+        if (kind == ProviderKind.GITHUB) {
+            boolean repo = settings.containsKey("owner") || settings.containsKey("repo");
+            if (settings.containsKey("org") == repo || (repo && !(settings.containsKey("owner") && settings.containsKey("repo")))) {
+                problems.add(at(node) + ": " + path + ": set either owner and repo (repository or environment secrets)"
+                        + " or org (organization secrets)");
+            }
+            if (settings.containsKey("environment") && !repo) {
+                problems.add(at(raw.get("environment")) + ": " + path + ".environment: environment secrets need owner and repo");
+            }
+        }
+        if (kind == ProviderKind.VAULT && "approle".equals(settings.get("auth"))
+                && !settings.containsKey("role_id") && !settings.containsKey("role_id_env")) {
+            problems.add(at(node) + ": " + path + ": auth approle needs role_id (or role_id_env)");
+        }
+        Duration ttl = value(raw.get("cache_ttl"), path + ".cache_ttl", Durations::parse, Duration.ofSeconds(30));
+        int attempts = value(raw.get("retries"), path + ".retries", ConfigLoader::attempts, 4);
+        Duration base = value(raw.get("retry_base_delay"), path + ".retry_base_delay", Durations::parse, Duration.ofMillis(200));
+        Duration timeout = value(raw.get("timeout"), path + ".timeout", ConfigLoader::positiveDuration, Duration.ofSeconds(10));
+        if (problems.size() > before) {
+            return null;
+        }
+        return new ProviderConfig(name, kind, settings, env, ttl, attempts, base, timeout, location(node));
+    }
+
+    private void checkSetting(String path, String key, String v, Node node) {
+        String problem = switch (key) {
+            case "address", "endpoint", "api_url" -> URL.matcher(v).matches() ? null : "'" + v + "' is not an http(s) URL";
+            case "auth" -> v.equals("token") || v.equals("approle") ? null : "expected token or approle, not '" + v + "'";
+            case "visibility" -> v.equals("all") || v.equals("private") ? null : "expected all or private, not '" + v + "'";
+            case "mount", "approle_mount" -> SEGMENT.matcher(v).matches() ? null : "'" + v + "' is not a Vault path";
+            case "path_prefix" -> v.isEmpty() || (v.endsWith("/") && SEGMENT.matcher(v.substring(0, v.length() - 1)).matches()) ? null
+                    : "'" + v + "' must be empty or a path ending in '/', e.g. credpool/";
+            case "token_env", "role_id_env", "secret_id_env" -> ENV.matcher(v).matches() ? null : "'" + v + "' is not an environment variable name";
+            default -> v.isBlank() ? "empty" : null;
+        };
+        if (problem != null) {
+            problems.add(at(node) + ": " + path + ": " + problem);
+        }
+    }
+
+    private void readEnvMapping(String path, Node node, Map<String, String> out) {
+        if (!(node instanceof MappingNode m)) {
+            problems.add(at(node) + ": " + path + ": expected a mapping of credential names to environment variables");
+            return;
+        }
+        for (NodeTuple t : entries(m, path)) {
+            String cred = scalar(t.getKeyNode(), path);
+            String var = scalar(t.getValueNode(), path + "." + cred);
+            if (cred == null || var == null) {
+                continue;
+            }
+            if (!NAME.matcher(cred).matches()) {
+                problems.add(at(t.getKeyNode()) + ": " + path + ": '" + cred + "' is not a credential name");
+            } else if (!var.matches("[A-Za-z_][A-Za-z0-9_]{0,127}") || var.toUpperCase(java.util.Locale.ROOT).startsWith("GITHUB_")) {
+                problems.add(at(t.getValueNode()) + ": " + path + "." + cred + ": '" + var + "' cannot name a GitHub secret"
+                        + " (letters, digits and '_', not starting with a digit or GITHUB_)");
+            } else {
+                out.put(cred, var);
+            }
+        }
     }
 
     private Map<String, CredentialSettings> readCredentials(Node node) {
@@ -176,7 +327,10 @@ public final class ConfigLoader {
                 }
             }
             boolean shortLived = value(c.get("short_lived"), path + ".short_lived", ConfigLoader::bool, false);
-            out.put(name, new CredentialSettings(name, every, shortLived, location(t.getKeyNode())));
+            Node providerNode = c.get("provider");
+            String provider = providerNode == null ? null : scalar(providerNode, path + ".provider");
+            out.put(name, new CredentialSettings(name, Optional.ofNullable(provider), every, shortLived, location(t.getKeyNode()),
+                    location(providerNode != null ? providerNode : t.getValueNode())));
         }
         return out;
     }
@@ -227,6 +381,64 @@ public final class ConfigLoader {
                         + Durations.format(every) + " or less");
             }
         }
+    }
+
+    /** Which provider holds each credential, checking that every name exists and no two places disagree. */
+    private Map<String, String> route(Map<String, TaskType> types, Map<String, ProviderConfig> providers,
+            Map<String, CredentialSettings> credentials) {
+        Map<String, String> routes = new java.util.TreeMap<>();
+        Map<String, Location> decidedAt = new HashMap<>();
+        for (CredentialSettings c : credentials.values()) {
+            if (c.provider().isPresent() && known(c.provider().get(), providers, c.providerWhere(), "credentials." + c.name() + ".provider")) {
+                routes.put(c.name(), c.provider().get());
+                decidedAt.put(c.name(), c.providerWhere());
+            }
+        }
+        for (TaskType t : types.values()) {
+            for (CredentialRef ref : t.credentials()) {
+                if (ref.provider().isEmpty()) {
+                    continue;
+                }
+                String p = ref.provider().get();
+                String path = "task_types." + t.name() + ".credentials[" + t.credentials().indexOf(ref) + "].provider";
+                if (!known(p, providers, ref.where(), path)) {
+                    continue;
+                }
+                String earlier = routes.get(ref.name());
+                if (earlier != null && !earlier.equals(p)) {
+                    problems.add(ref.where() + ": " + path + ": credential '" + ref.name() + "' is already in provider '" + earlier
+                            + "' (" + decidedAt.get(ref.name()) + "); a credential lives in one provider");
+                } else {
+                    routes.put(ref.name(), p);
+                    decidedAt.putIfAbsent(ref.name(), ref.where());
+                }
+            }
+        }
+        routes.values().removeIf(ProviderConfig.EMBEDDED::equals);
+        return routes;
+    }
+
+    private boolean known(String provider, Map<String, ProviderConfig> providers, Location where, String path) {
+        if (ProviderConfig.EMBEDDED.equals(provider) || providers.containsKey(provider)) {
+            return true;
+        }
+        java.util.Set<String> names = new java.util.TreeSet<>(providers.keySet());
+        names.add(ProviderConfig.EMBEDDED);
+        problems.add(where + ": " + path + ": unknown provider '" + provider + "'; known providers: " + String.join(", ", names)
+                + " (define it under providers:)");
+        return false;
+    }
+
+    private static int attempts(String s) {
+        try {
+            int n = Integer.parseInt(s);
+            if (n >= 1 && n <= 10) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("expected the number of attempts, 1 to 10, not '" + s + "'");
     }
 
     private record Defaults(SandboxChoice sandbox, Duration timeout, boolean network) {
@@ -331,6 +543,7 @@ public final class ConfigLoader {
             String name = required(m, item, path, "name");
             String env = required(m, item, path, "env");
             Scope scope = value(m.get("scope"), path + ".scope", Scope::parse, Scope.TASK);
+            String provider = m.get("provider") == null ? null : scalar(m.get("provider"), path + ".provider");
             boolean ok = name != null && env != null;
             if (name != null && !NAME.matcher(name).matches()) {
                 problems.add(at(m.get("name")) + ": " + path + ".name: '" + name
@@ -355,7 +568,7 @@ public final class ConfigLoader {
                 ok = false;
             }
             if (ok && scope != null) {
-                CredentialRef ref = new CredentialRef(name, env, scope, location(item));
+                CredentialRef ref = new CredentialRef(name, env, scope, location(item), Optional.ofNullable(provider));
                 refs.add(ref);
                 scopeAt.put(ref, at(m.getOrDefault("scope", item)) + ": " + path + ".scope");
             }

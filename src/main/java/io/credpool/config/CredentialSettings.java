@@ -8,9 +8,12 @@ import java.util.Optional;
  * mapping (as opposed to a task type's reference to it).
  *
  * @param name the credential's name
+ * @param provider which configured secrets provider holds it (default: the embedded store)
  * @param rotationEvery how often the credential is rotated, if it is on a schedule
  * @param shortLived true for tokens minted for one use or a few minutes (never pool scope)
  * @param where where the entry was written, for errors
+ * @param providerWhere where its provider was named (the entry itself if it names none), for errors
  */
-public record CredentialSettings(String name, Optional<Duration> rotationEvery, boolean shortLived, Location where) {
+public record CredentialSettings(String name, Optional<String> provider, Optional<Duration> rotationEvery,
+        boolean shortLived, Location where, Location providerWhere) {
 }
