@@ -4,6 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.credpool.metrics.Metrics;
+import io.credpool.pool.PoolStatus;
+import io.credpool.pool.WarmPool;
+import io.credpool.pool.WarmPools;
 import io.credpool.task.Orchestrator;
 import io.credpool.task.Session;
 import io.credpool.task.TaskRefusedException;
@@ -25,7 +29,9 @@ import java.util.Set;
 
 /**
  * The HTTP API of a running orchestrator. It only translates: JSON in, a call on the core, JSON
- * out. Every route but /v1/health needs {@code Authorization: Bearer <token>}. Errors are
+ * out. Every route but /v1/health needs {@code Authorization: Bearer <token>}, /metrics too (the
+ * pool and task counts say what runs here; Prometheus sends the token with {@code authorization:
+ * credentials_file: ...api.token} in its scrape config). Errors are
  * {@code {"error": {"code": ..., "message": ...}}} with a stable code.
  */
 public final class ApiServer implements AutoCloseable {
@@ -35,9 +41,18 @@ public final class ApiServer implements AutoCloseable {
     private final ObjectMapper json = new ObjectMapper().registerModule(new JavaTimeModule())
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
     private final Javalin app;
+    private final WarmPools pools;
+    private final Metrics metrics;
 
     public ApiServer(TaskService tasks, String token) {
+        this(tasks, token, null);
+    }
+
+    /** @param metrics served at GET /metrics; null for none */
+    public ApiServer(TaskService tasks, String token, Metrics metrics) {
         this.tasks = tasks;
+        this.metrics = metrics;
+        this.pools = tasks.orchestrator().pools();
         this.orchestrator = tasks.orchestrator();
         this.token = token.getBytes(StandardCharsets.UTF_8);
         this.app = Javalin.create(c -> {
@@ -53,6 +68,10 @@ public final class ApiServer implements AutoCloseable {
         app.post("/v1/sessions", this::openSession);
         app.get("/v1/sessions", ctx -> ctx.json(orchestrator.sessions().stream().map(ApiServer::view).toList()));
         app.delete("/v1/sessions/{id}", this::closeSession);
+        app.get("/v1/pools", ctx -> ctx.json(pools.all().stream().map(p -> view(p.status())).toList()));
+        app.get("/v1/pools/{type}", ctx -> ctx.json(view(pool(ctx).status())));
+        app.post("/v1/pools/{type}/refresh", this::refreshPool);
+        app.get("/metrics", this::scrape);
         app.exception(TaskRefusedException.class, (e, ctx) -> error(ctx, 422, e.code(), e.getMessage()));
         app.exception(BadRequest.class, (e, ctx) -> error(ctx, 400, "bad_request", e.getMessage()));
         app.exception(Unauthorized.class, (e, ctx) -> error(ctx, 401, "unauthorized", e.getMessage()));
@@ -148,6 +167,57 @@ public final class ApiServer implements AutoCloseable {
         }
         orchestrator.closeSession(id);
         ctx.status(204);
+    }
+
+    private WarmPool pool(Context ctx) {
+        String type = ctx.pathParam("type");
+        return pools.pool(type).orElseThrow(() -> new NotFound("pool_not_found", "no warm pool for task type '" + type + "'; "
+                + (pools.all().isEmpty() ? "no task type has one (add pool: {size: N} to a task type in credpool.yaml)"
+                        : "pooled task types: " + String.join(", ", pools.all().stream().map(WarmPool::taskType).toList()))));
+    }
+
+    private void refreshPool(Context ctx) {
+        WarmPool pool = pool(ctx);
+        long generation = pool.refresh();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("type", pool.taskType());
+        m.put("generation", generation);
+        m.put("status", view(pool.status()));
+        ctx.status(202).json(m);
+    }
+
+    private void scrape(Context ctx) {
+        if (metrics == null) {
+            throw new NotFound("not_found", "this server keeps no metrics");
+        }
+        ctx.contentType(Metrics.CONTENT_TYPE).result(metrics.scrape());
+    }
+
+    /** A pool's status: counts and version ids, never values or fingerprints. */
+    private static Map<String, Object> view(PoolStatus s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("type", s.type());
+        m.put("backend", s.backend());
+        m.put("size", s.size());
+        m.put("maxAgeMs", s.maxAgeMs());
+        m.put("fresh", s.fresh());
+        m.put("stale", s.stale());
+        m.put("building", s.building());
+        m.put("leased", s.leased());
+        m.put("fullyFresh", s.fullyFresh());
+        m.put("generation", s.generation());
+        m.put("leases", s.leases());
+        m.put("coldStarts", s.coldStarts());
+        m.put("staleDiscards", s.staleDiscards());
+        m.put("expired", s.expired());
+        m.put("died", s.died());
+        m.put("buildFailures", s.buildFailures());
+        m.put("consecutiveFailures", s.consecutiveFailures());
+        m.put("lastError", s.lastError().orElse(null));
+        m.put("nextAttemptInMs", s.nextAttemptInMs());
+        m.put("baked", s.baked());
+        m.put("current", s.current());
+        return m;
     }
 
     private static Map<String, Object> view(Session s) {

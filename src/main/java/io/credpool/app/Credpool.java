@@ -3,12 +3,18 @@ package io.credpool.app;
 import io.credpool.audit.AuditLog;
 import io.credpool.config.ConfigLoader;
 import io.credpool.config.CredpoolConfig;
+import io.credpool.pool.Fingerprinter;
+import io.credpool.pool.PoolTuning;
+import io.credpool.pool.WarmPools;
+import io.credpool.secrets.NotifyingSecretsProvider;
 import io.credpool.secrets.SecretsProvider;
+import io.credpool.secrets.SecretsRouter;
 import io.credpool.secrets.embedded.EmbeddedSecretsStore;
 import io.credpool.secrets.embedded.MasterKey;
 import io.credpool.store.Database;
 import io.credpool.task.Orchestrator;
 import java.nio.file.Path;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 
 /**
@@ -22,13 +28,17 @@ public final class Credpool implements AutoCloseable {
     private final SecretsProvider secrets;
     private final AuditLog audit;
     private final HostSandboxes sandboxes;
+    private final Fingerprinter fingerprinter;
+    private final java.util.List<SecretsRouter> routers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    private Credpool(CredpoolHome home, Database database, SecretsProvider secrets, AuditLog audit) {
+    private Credpool(CredpoolHome home, Database database, SecretsProvider secrets, AuditLog audit, Fingerprinter fingerprinter) {
         this.home = home;
         this.database = database;
-        this.secrets = secrets;
+        // Writes through this process tell the warm pools at once; see CurrentVersions for other processes.
+        this.secrets = new NotifyingSecretsProvider(secrets);
         this.audit = audit;
         this.sandboxes = new HostSandboxes(home.libDir(), home.imagesDir(), home.microVmStateDir());
+        this.fingerprinter = fingerprinter;
     }
 
     /** Opens an initialized home; fails with a message that says to run `credpool init` otherwise. */
@@ -40,7 +50,16 @@ public final class Credpool implements AutoCloseable {
         Database db = Database.open(home.stateDir());
         try {
             AuditLog audit = new AuditLog(db);
-            return new Credpool(home, db, new EmbeddedSecretsStore(db, key, audit), audit);
+            // The fingerprint key is derived from the master key (HKDF), not a file of its own:
+            // nothing more to back up or protect, and it changes when the master key does.
+            byte[] fingerprintKey = key.derive(Fingerprinter.KEY_PURPOSE, 32);
+            Fingerprinter fingerprinter;
+            try {
+                fingerprinter = new Fingerprinter(fingerprintKey);
+            } finally {
+                java.util.Arrays.fill(fingerprintKey, (byte) 0);
+            }
+            return new Credpool(home, db, new EmbeddedSecretsStore(db, key, audit), audit, fingerprinter);
         } catch (RuntimeException e) {
             db.close();
             throw e;
@@ -69,15 +88,45 @@ public final class Credpool implements AutoCloseable {
         return sandboxes;
     }
 
-    /** Loads the config (the home's own unless {@code configFile} is given) and builds the orchestrator. */
+    /**
+     * Loads the config (the home's own unless {@code configFile} is given) and builds the
+     * orchestrator, with each credential routed to the provider the config names.
+     */
     public Orchestrator orchestrator(Path configFile) {
         CredpoolConfig config = ConfigLoader.load(configFile != null ? configFile : home.config());
-        return new Orchestrator(config, secrets, sandboxes, audit, Clock.systemUTC());
+        return new Orchestrator(config, secretsFor(config), sandboxes, audit, Clock.systemUTC());
+    }
+
+    /** The secrets of {@code config}: its external providers, opened now, and the embedded store. */
+    public SecretsRouter secretsFor(CredpoolConfig config) {
+        SecretsRouter router = new SecretsProviders(System::getenv).open(config, secrets);
+        routers.add(router);
+        return router;
+    }
+
+    /**
+     * The orchestrator of a long-lived server: warm pools for every task type with {@code pool:},
+     * started now and filled in the background; closing the orchestrator closes them.
+     */
+    public Orchestrator serverOrchestrator(Path configFile, MeterRegistry metrics) {
+        CredpoolConfig config = ConfigLoader.load(configFile != null ? configFile : home.config());
+        // Pools check versions with the same routing as tasks, so a Vault-held pool credential is checked in Vault.
+        NotifyingSecretsProvider routed = new NotifyingSecretsProvider(secretsFor(config));
+        WarmPools pools = WarmPools.start(config, sandboxes::forType, routed, fingerprinter, metrics, PoolTuning.defaults(),
+                Clock.systemUTC());
+        return new Orchestrator(config, routed, sandboxes, audit, Clock.systemUTC(), pools, metrics);
     }
 
     @Override
     public void close() {
         sandboxes.close();
+        for (SecretsRouter r : routers) {
+            try {
+                r.close();
+            } catch (RuntimeException e) {
+                // Closing is best effort: the embedded store and the database must still close.
+            }
+        }
         secrets.close();
         database.close();
     }

@@ -55,16 +55,28 @@ public final class Bench {
      * @param baseline the name of the row this one is compared with, or null if it is a baseline
      */
     public Row latency(String suite, String name, String baseline, int warmup, int n, Op op) {
+        return latency(suite, name, baseline, warmup, n, () -> { }, op, () -> { });
+    }
+
+    /**
+     * Latency of {@code op} alone, with {@code before} and {@code after} run around each repetition
+     * unmeasured (e.g. waiting until a warm pool is full again, or tearing down what op started).
+     */
+    public Row latency(String suite, String name, String baseline, int warmup, int n, Op before, Op op, Op after) {
         progress.printf("  %-58s", suite + ": " + name);
         progress.flush();
         for (int i = 0; i < warmup; i++) {
+            call(name, before);
             call(name, op);
+            call(name, after);
         }
         long[] samples = new long[n];
         for (int i = 0; i < n; i++) {
+            call(name, before);
             long t0 = System.nanoTime();
             call(name, op);
             samples[i] = System.nanoTime() - t0;
+            call(name, after);
         }
         Arrays.sort(samples);
         Row row = new Row(suite, name, Row.Kind.LATENCY, samples.length, percentile(samples, 50), percentile(samples, 99),

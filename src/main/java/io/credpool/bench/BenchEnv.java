@@ -17,7 +17,8 @@ import java.util.stream.Stream;
 
 /**
  * A throwaway credpool home for benchmarks: task types with 0, 1, 10 and 100 task-scope
- * credentials (random values in the embedded store), and an orchestrator over them.
+ * credentials (random values in the embedded store), one with a warm pool and a pool-scope
+ * credential, and an orchestrator over them (without pools: the pool suite starts its own).
  */
 public final class BenchEnv implements AutoCloseable {
     public static final int[] CREDENTIAL_COUNTS = {1, 10, 100};
@@ -31,6 +32,9 @@ public final class BenchEnv implements AutoCloseable {
         CredpoolHome home = new CredpoolHome(dir);
         Initializer.init(home);
         StringBuilder yaml = new StringBuilder("version: 1\ndefaults: {timeout: 1m}\ntask_types:\n  bench-0: {}\n");
+        // The pool suite's type: one pool-scope credential baked into warm members.
+        yaml.append("  bench-pool:\n    pool: {size: 4, max_age: 1h}\n    credentials:\n")
+                .append("      - {name: bench-key-0, env: BENCH_POOL_KEY, scope: pool}\n");
         for (int n : CREDENTIAL_COUNTS) {
             yaml.append("  bench-").append(n).append(":\n    credentials:\n");
             for (int i = 0; i < n; i++) {

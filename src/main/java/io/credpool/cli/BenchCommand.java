@@ -4,6 +4,7 @@ import io.credpool.bench.Bench;
 import io.credpool.bench.BenchEnv;
 import io.credpool.bench.Report;
 import io.credpool.bench.MicroVmSuite;
+import io.credpool.bench.PoolSuite;
 import io.credpool.bench.ScanSuite;
 import io.credpool.bench.SecretsSuite;
 import io.credpool.bench.StartSuite;
@@ -23,15 +24,15 @@ import picocli.CommandLine.Spec;
             "home. Prints p50, p99 and ratios. Exits non-zero, printing no number, if any case fails.",
             "Timings are noisy on small machines: compare ratios, and repeat."})
 final class BenchCommand implements Callable<Integer> {
-    enum Suite { START, THROUGHPUT, SECRETS, SCAN, MICROVM, ALL }
+    enum Suite { START, POOL, THROUGHPUT, SECRETS, SCAN, MICROVM, ALL }
 
     enum Format { TEXT, MD, JSON }
 
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--suite", paramLabel = "NAME", description = "start, throughput, secrets, scan, microvm or all (default: all; all leaves out microvm,"
-            + " which boots VMs for minutes and needs `credpool image build`'s packages)")
+    @Option(names = "--suite", paramLabel = "NAME", description = "start, pool, throughput, secrets, scan, microvm or all"
+            + " (default: all; all leaves out microvm, which boots VMs for minutes and needs `credpool image build`'s packages)")
     Suite suite = Suite.ALL;
 
     @Option(names = "--quick", description = "fewer repetitions: finishes in well under a minute on two cores")
@@ -48,6 +49,9 @@ final class BenchCommand implements Callable<Integer> {
         try (BenchEnv env = new BenchEnv()) {
             if (suite == Suite.START || suite == Suite.ALL) {
                 StartSuite.run(bench, env);
+            }
+            if (suite == Suite.POOL || suite == Suite.ALL) {
+                PoolSuite.run(bench, env);
             }
             if (suite == Suite.THROUGHPUT || suite == Suite.ALL) {
                 ThroughputSuite.run(bench, env);

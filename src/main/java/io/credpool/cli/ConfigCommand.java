@@ -42,12 +42,22 @@ final class ConfigCommand {
             try (Credpool cp = Credpool.open(parent.main.home())) {
                 CredpoolConfig c = ConfigLoader.load(config != null ? config : cp.home().config());
                 List<String> missing = new ArrayList<>();
+                io.credpool.secrets.SecretsRouter secrets = cp.secretsFor(c);
                 for (TaskType t : c.taskTypes().values()) {
                     for (CredentialRef ref : t.credentials()) {
-                        if (cp.secrets().currentVersionId(ref.name()).isEmpty()) {
+                        String provider = secrets.providerNameFor(ref.name());
+                        boolean present;
+                        try {
+                            present = secrets.currentVersionId(ref.name()).isPresent();
+                        } catch (io.credpool.secrets.SecretsException e) {
+                            missing.add(ref.where() + ": task_types." + t.name() + ": credential '" + ref.name() + "': " + e.getMessage());
+                            continue;
+                        }
+                        if (!present) {
                             missing.add(ref.where() + ": task_types." + t.name() + ": credential '" + ref.name()
-                                    + "' is not in the " + cp.secrets().kind() + " secrets store; store it with:"
-                                    + " printf '%s' \"$VALUE\" | credpool secret put " + ref.name());
+                                    + "' is not in " + (provider.equals("embedded") ? "the embedded secrets store; store it with:"
+                                            + " printf '%s' \"$VALUE\" | credpool secret put " + ref.name()
+                                            : "provider '" + provider + "' (" + secrets.providerFor(ref.name()).kind() + "); store it there"));
                         }
                     }
                 }

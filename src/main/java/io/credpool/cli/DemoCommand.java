@@ -111,6 +111,15 @@ final class DemoCommand implements Callable<Integer> {
             refuse(orchestrator, TaskRequest.of("nightly", List.of("true")), "credpool run --type nightly -- true");
             refuse(orchestrator, TaskRequest.of("agent", List.of("true")), "credpool run --type agent -- true");
 
+            title("A repository that carries a secret is refused before anything starts");
+            Path repo = Files.createDirectories(home.root().resolve("repo"));
+            Files.writeString(repo.resolve("README.md"), "# demo repo\n");
+            Files.write(repo.resolve("AGENTS.md"), ("# notes for the agent\nuse this token: ").getBytes(StandardCharsets.UTF_8));
+            Files.write(repo.resolve("AGENTS.md"), github, java.nio.file.StandardOpenOption.APPEND);
+            refuse(orchestrator, TaskRequest.of("build", List.of("make")).inWorkspace(repo),
+                    "credpool run --type build --workspace repo -- make     (AGENTS.md holds the token)");
+            Files.delete(repo.resolve("AGENTS.md"));
+
             title("A session: the model key is fetched once and shared by the session's tasks only");
             Session session = orchestrator.openSession("agent");
             out.println("  $ credpool session open --type agent   ->  " + session.id() + " holding "
@@ -130,6 +139,20 @@ final class DemoCommand implements Callable<Integer> {
             TaskResult r2 = runTask(orchestrator, TaskRequest.of("build", List.of("sh", "-c", "echo \"  token: $GITHUB_TOKEN\"")));
             out.println("  task " + r2.taskId() + " received github-token@" + r2.received().get(0).version());
             printSecrets(cp);
+
+            title("Blast radius: which declared credentials do tasks actually read?");
+            io.credpool.audit.report.AccessReport report = io.credpool.audit.report.AccessReports.build(orchestrator.config(),
+                    cp.audit().since(java.time.Instant.EPOCH), cp.secrets().list(), java.time.Instant.EPOCH, java.time.Instant.now());
+            out.println("  $ credpool audit report");
+            for (var type : report.taskTypes()) {
+                for (var c : type.credentials()) {
+                    if (c.tasksReceived() > 0) {
+                        out.println("  " + type.name() + ": " + c.credential() + " received by " + c.tasksReceived() + " task(s), read: "
+                                + c.referenced().name().toLowerCase(java.util.Locale.ROOT)
+                                + (c.overProvisioned() ? "  <- over-provisioned: " + c.suggestion() : ""));
+                    }
+                }
+            }
 
             title("The audit log: which task received which version (never a value), hash-chained");
             List<AuditRecord> records = cp.audit().latest(12);
@@ -173,8 +196,7 @@ final class DemoCommand implements Callable<Integer> {
 
     private TaskResult runTask(Orchestrator orchestrator, TaskRequest request) {
         out.flush();
-        PrintStream stdout = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
-        return orchestrator.run(request, new RunCommand.StdioSink(stdout, stdout));
+        return orchestrator.run(request, new RunCommand.StdioSink(System.out, System.out));
     }
 
     private void refuse(Orchestrator orchestrator, TaskRequest request, String shown) {

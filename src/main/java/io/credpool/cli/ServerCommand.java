@@ -2,6 +2,7 @@ package io.credpool.cli;
 
 import io.credpool.api.ApiServer;
 import io.credpool.app.Credpool;
+import io.credpool.metrics.Metrics;
 import io.credpool.task.Orchestrator;
 import io.credpool.task.TaskService;
 import java.nio.charset.StandardCharsets;
@@ -22,7 +23,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "server", mixinStandardHelpOptions = true,
         description = {"Run the orchestrator as a long-lived process with the HTTP API (bearer token from",
             "$CREDPOOL_HOME/api.token). Sessions live in its memory. The CLI's `run` and `session` commands",
-            "find it through $CREDPOOL_HOME/server.json. Stop it with Ctrl-C or SIGTERM."})
+            "find it through $CREDPOOL_HOME/server.json. Task types with `pool:` keep warm sandboxes here",
+            "(see `credpool pool status`). Prometheus metrics at GET /metrics (same token). Stop it with Ctrl-C or SIGTERM."})
 final class ServerCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
@@ -40,12 +42,13 @@ final class ServerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        Metrics metrics = new Metrics();
         try (Credpool cp = Credpool.open(main.home());
-                Orchestrator orchestrator = cp.orchestrator(config);
+                Orchestrator orchestrator = cp.serverOrchestrator(config, metrics.registry());
                 TaskService tasks = new TaskService(orchestrator, 1000)) {
             String token = Files.readString(cp.home().apiToken(), StandardCharsets.US_ASCII).trim();
             CountDownLatch stop = new CountDownLatch(1);
-            try (ApiServer server = new ApiServer(tasks, token).start(bind, port)) {
+            try (ApiServer server = new ApiServer(tasks, token, metrics).start(bind, port)) {
                 String url = "http://" + (bind.contains(":") ? "[" + bind + "]" : bind) + ":" + server.port();
                 Path info = cp.home().serverFile();
                 writePrivate(info, Json.write(Map.of("url", url, "pid", ProcessHandle.current().pid())));

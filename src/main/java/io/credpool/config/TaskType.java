@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
-/** A kind of task and the credentials it may receive. */
+/** A kind of task, the credentials it may receive, and its warm pool if it has one. */
 public record TaskType(
         String name,
         String description,
@@ -13,10 +13,17 @@ public record TaskType(
         boolean network,
         Duration timeout,
         List<CredentialRef> credentials,
-        Location where) {
+        Location where,
+        Optional<PoolSettings> pool) {
 
     public TaskType {
         credentials = List.copyOf(credentials);
+    }
+
+    /** A task type without a warm pool. */
+    public TaskType(String name, String description, SandboxChoice sandbox, boolean allowUnsandboxed, boolean network,
+            Duration timeout, List<CredentialRef> credentials, Location where) {
+        this(name, description, sandbox, allowUnsandboxed, network, timeout, credentials, where, Optional.empty());
     }
 
     public Optional<CredentialRef> credential(String credentialName) {

@@ -8,6 +8,9 @@ import io.credpool.config.CredpoolConfig;
 import io.credpool.config.Durations;
 import io.credpool.config.Scope;
 import io.credpool.config.TaskType;
+import io.credpool.pool.Lease;
+import io.credpool.pool.WarmPool;
+import io.credpool.pool.WarmPools;
 import io.credpool.redact.RedactingSink;
 import io.credpool.redact.Redactor;
 import io.credpool.sandbox.OutputSink;
@@ -38,13 +41,17 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The task flow: resolve a task type's credentials by name, refuse before any sandbox starts if
  * one cannot be had, inject the values into a fresh sandbox, redact them from the output, and
- * record in the audit log which versions the task received.
+ * record in the audit log which versions the task received. Where the task type has a warm pool,
+ * the task runs in a leased member that already holds its pool-scope values; otherwise it starts cold.
  */
 public final class Orchestrator implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Orchestrator.class);
@@ -57,8 +64,17 @@ public final class Orchestrator implements AutoCloseable {
     private final SecureRandom random = new SecureRandom();
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
     private final WorkspaceGuard guard;
+    private final WarmPools pools;
+    private final MeterRegistry metrics;
 
+    /** An orchestrator without warm pools (a one-shot CLI run): every task starts cold. */
     public Orchestrator(CredpoolConfig config, SecretsProvider secrets, Sandboxes sandboxes, AuditLog audit, Clock clock) {
+        this(config, secrets, sandboxes, audit, clock, WarmPools.none(), new SimpleMeterRegistry());
+    }
+
+    /** An orchestrator that leases from {@code pools} (and closes them when it closes). */
+    public Orchestrator(CredpoolConfig config, SecretsProvider secrets, Sandboxes sandboxes, AuditLog audit, Clock clock,
+            WarmPools pools, MeterRegistry metrics) {
         this.config = config;
         this.secrets = secrets;
         this.sandboxes = sandboxes;
@@ -67,6 +83,12 @@ public final class Orchestrator implements AutoCloseable {
         // Every task type's variable names in one automaton: one compiled scanner serves all types.
         this.guard = new WorkspaceGuard(config.scan(), secrets, config.taskTypes().values().stream()
                 .flatMap(t -> t.credentials().stream()).map(CredentialRef::env).distinct().sorted().toList(), clock);
+        this.pools = pools;
+        this.metrics = metrics;
+    }
+
+    public WarmPools pools() {
+        return pools;
     }
 
     public CredpoolConfig config() {
@@ -105,25 +127,35 @@ public final class Orchestrator implements AutoCloseable {
             session = sessionFor(type, request.sessionId(), refs);
         } catch (TaskRefusedException e) {
             refused(taskId, request.taskType(), request.sessionId().orElse(null), e);
+            countOutcome(request.taskType(), "refused");
             throw e;
         }
 
         Map<CredentialRef, SecretValue> fetched = new LinkedHashMap<>();
+        Lease lease = null;
         try {
+            lease = lease(type, refs, request);
             for (CredentialRef ref : refs) {
-                if (ref.scope() != Scope.SESSION) {
+                if (ref.scope() == Scope.POOL && lease != null) {
+                    // What the member holds is what the task gets: the audit log records this version.
+                    fetched.put(ref, lease.values().get(ref.name()));
+                } else if (ref.scope() != Scope.SESSION) {
                     fetched.put(ref, fetch(type, ref));
                 }
             }
         } catch (TaskRefusedException e) {
             fetched.values().forEach(SecretValue::wipe);
+            if (lease != null) {
+                lease.close();
+            }
             if (session != null) {
                 session.release();
             }
             refused(taskId, type.name(), session == null ? null : session.id(), e);
+            countOutcome(type.name(), "refused");
             throw e;
         }
-        return new PreparedTask(taskId, type, session, refs, fetched, backend, request, referenced);
+        return new PreparedTask(taskId, type, session, refs, fetched, backend, request, referenced, lease);
     }
 
     /**
@@ -189,6 +221,29 @@ public final class Orchestrator implements AutoCloseable {
         return result;
     }
 
+    /**
+     * A fresh member of the type's pool, or null for a cold start: no pool, none fresh, or a task
+     * a member cannot serve (members start without a workspace, and hold every pool-scope
+     * credential, so a task that narrows them away must not get one).
+     */
+    private Lease lease(TaskType type, List<CredentialRef> refs, TaskRequest request) {
+        Optional<WarmPool> pool = pools.pool(type.name());
+        if (pool.isEmpty()) {
+            return null;
+        }
+        boolean narrowsPoolScope = type.credentials(Scope.POOL).stream().anyMatch(r -> !refs.contains(r));
+        if (request.workspace().isPresent() || narrowsPoolScope) {
+            pool.get().countColdStart();
+            return null;
+        }
+        try {
+            return pool.get().lease().orElse(null);
+        } catch (SecretsException e) {
+            throw new TaskRefusedException(Reason.PROVIDER_UNAVAILABLE, null, "task type '" + type.name()
+                    + "': cannot check the current versions of its pool-scope credentials: " + e.getMessage(), e);
+        }
+    }
+
     /** A task whose credentials are in hand; runs once, or is closed to wipe them unused. */
     public final class PreparedTask implements AutoCloseable {
         private final String taskId;
@@ -203,12 +258,14 @@ public final class Orchestrator implements AutoCloseable {
         private final java.util.concurrent.atomic.AtomicBoolean used = new java.util.concurrent.atomic.AtomicBoolean();
         private final Optional<Set<String>> referenced;
         private final List<CredentialRef> refs;
+        private final Lease lease;
 
         private PreparedTask(String taskId, TaskType type, Session session, List<CredentialRef> refs,
                 Map<CredentialRef, SecretValue> fetched, SandboxBackend backend, TaskRequest request,
-                Optional<Set<String>> referenced) {
+                Optional<Set<String>> referenced, Lease lease) {
             this.referenced = referenced;
             this.refs = refs;
+            this.lease = lease;
             this.taskId = taskId;
             this.type = type;
             this.session = session;
@@ -234,6 +291,11 @@ public final class Orchestrator implements AutoCloseable {
             return List.copyOf(received);
         }
 
+        /** The warm member this task runs in, if it was leased from a pool. */
+        public Optional<String> warmMember() {
+            return Optional.ofNullable(lease).map(Lease::memberId);
+        }
+
         /** Starts a sandbox, injects the values, runs the command, destroys the sandbox. */
         public TaskResult execute(OutputSink output) {
             if (!used.compareAndSet(false, true)) {
@@ -243,7 +305,8 @@ public final class Orchestrator implements AutoCloseable {
             try {
                 // Journal before effect: the audit log says what the task receives before it has it.
                 audit.append(AuditEvent.of(AuditEventKind.TASK_STARTED).withTask(taskId, type.name()).withSession(sessionId)
-                        .withDetail(startedDetail(backend.name(), refs, referenced)));
+                        .withDetail(startedDetail(backend.name() + (lease != null ? ", warm member " + lease.memberId()
+                                : pools.pool(type.name()).isPresent() ? ", cold start" : ""), refs, referenced)));
                 for (ReceivedCredential r : received) {
                     audit.append(receivedEvent(taskId, type.name(), sessionId, r));
                 }
@@ -255,16 +318,28 @@ public final class Orchestrator implements AutoCloseable {
                 }
                 RedactingSink redacted = new RedactingSink(Redactor.of(all), output);
                 TaskExit exit;
-                try (Sandbox sandbox = backend.create(new SandboxSpec(type.name(), request.workspace(), type.network(), baked))) {
-                    exit = sandbox.run(request.command(), leased, redacted, type.timeout());
+                try {
+                    if (lease != null) {
+                        // Task- and session-scope values reach the member only now, with the command.
+                        exit = lease.sandbox().run(request.command(), leased, redacted, type.timeout());
+                    } else {
+                        try (Sandbox sandbox = backend.create(new SandboxSpec(type.name(), request.workspace(), type.network(), baked))) {
+                            exit = sandbox.run(request.command(), leased, redacted, type.timeout());
+                        }
+                    }
                 } finally {
+                    if (lease != null) {
+                        lease.close();
+                    }
                     redacted.finish();
                 }
                 String outcome = exit.timedOut() ? "timed out after " + Durations.format(type.timeout()) : "exit " + exit.exitCode();
                 audit.append(finished(taskId, type.name(), sessionId, outcome));
                 log.info("task {} finished: {}", taskId, outcome);
+                countOutcome(type.name(), exit.timedOut() ? "timed_out" : exit.exitCode() == 0 ? "succeeded" : "failed");
                 return new TaskResult(taskId, type.name(), backend.name(), exit.exitCode(), exit.timedOut(), exit.elapsed(), received);
             } catch (RuntimeException e) {
+                countOutcome(type.name(), "error");
                 audit.append(finished(taskId, type.name(), sessionId, "failed: " + e.getClass().getSimpleName()));
                 throw e;
             } finally {
@@ -280,6 +355,9 @@ public final class Orchestrator implements AutoCloseable {
         public void close() {
             if (used.compareAndSet(false, true)) {
                 fetched.values().forEach(SecretValue::wipe);
+                if (lease != null) {
+                    lease.close();
+                }
                 if (session != null) {
                     session.release();
                 }
@@ -337,12 +415,20 @@ public final class Orchestrator implements AutoCloseable {
         return sessions.values().stream().sorted(java.util.Comparator.comparing(Session::opened)).toList();
     }
 
-    /** Closes every session; their values are wiped. */
+    /** Closes every session (their values are wiped) and the warm pools. */
     @Override
     public void close() {
         for (String id : List.copyOf(sessions.keySet())) {
             closeSession(id);
         }
+        pools.close();
+    }
+
+    /** Task outcomes by type; the type name comes from the operator's config, never from a value. */
+    private void countOutcome(String type, String outcome) {
+        String known = config.taskType(type).isPresent() ? type : "(unknown)";
+        Counter.builder("credpool.tasks").description("Tasks by outcome").tag("type", known).tag("outcome", outcome)
+                .register(metrics).increment();
     }
 
     private TaskType taskType(String name) {

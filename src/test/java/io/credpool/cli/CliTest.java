@@ -171,6 +171,16 @@ class CliTest {
     }
 
     @Test
+    void theDemoRunsTheWholeFlowAndFindsNoValueOnDisk() {
+        Sandboxing.requireBubblewrap();
+        Cli.Result r = cli.run("demo");
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out()).contains("refused [unknown_credential]", "refused [workspace_has_secret]", "over-provisioned",
+                "chain intact", "none found in");
+        assertThat(r.out()).doesNotContainPattern("ghp_[A-Za-z0-9_-]{20,}");
+    }
+
+    @Test
     void unknownCommandsAndOptionsAreUsageErrors() {
         assertThat(cli.run("frobnicate").status()).isEqualTo(2);
         assertThat(cli.run("run", "--bogus").status()).isEqualTo(2);

@@ -65,7 +65,7 @@ class ConfigLoaderTest {
                   build:
                     credentails: []
                 """)).isEqualTo("credpool.yaml:3:5: task_types.build: unknown key 'credentails'; known keys are "
-                + "allow_unsandboxed, credentials, description, network, sandbox, timeout");
+                + "allow_unsandboxed, credentials, description, network, pool, sandbox, timeout");
     }
 
     @Test

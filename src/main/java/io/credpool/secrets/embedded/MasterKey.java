@@ -137,6 +137,17 @@ public final class MasterKey {
         return file;
     }
 
+    /**
+     * A key for another purpose derived from this one with HKDF-SHA256 (RFC 5869): one file to
+     * protect and back up, and knowing a derived key tells nothing about the master key or about
+     * keys derived for other purposes. The caller wipes the returned bytes.
+     *
+     * @param purpose distinct per use, e.g. "credpool pool fingerprint v1"; changing it changes the key
+     */
+    public byte[] derive(String purpose, int length) {
+        return Hkdf.sha256(key.getEncoded(), new byte[0], purpose.getBytes(java.nio.charset.StandardCharsets.UTF_8), length);
+    }
+
     /** The AES key, for the store's ciphers only. */
     SecretKey secretKey() {
         return key;
