@@ -46,7 +46,7 @@ public final class Report {
         sb.append("\n\nCommand: `").append(command).append("`\n");
         String suite = null;
         Row.Kind kind = null;
-        for (Row r : rows) {
+        for (Row r : groupedByKind(rows)) {
             boolean newSuite = !r.suite().equals(suite);
             if (newSuite) {
                 suite = r.suite();
@@ -69,6 +69,21 @@ public final class Report {
             });
         }
         return sb.toString();
+    }
+
+    /**
+     * The rows with each suite's rows grouped by kind (latency, throughput, values), in the order
+     * measured within each group: one table per kind, not a new table at every change of kind.
+     */
+    private static List<Row> groupedByKind(List<Row> rows) {
+        Map<String, Map<Row.Kind, List<Row>>> bySuite = new LinkedHashMap<>();
+        for (Row r : rows) {
+            bySuite.computeIfAbsent(r.suite(), k -> new java.util.EnumMap<>(Row.Kind.class))
+                    .computeIfAbsent(r.kind(), k -> new ArrayList<>()).add(r);
+        }
+        List<Row> out = new ArrayList<>();
+        bySuite.values().forEach(kinds -> kinds.values().forEach(out::addAll));
+        return out;
     }
 
     public static Map<String, Object> json(List<Row> rows) {
