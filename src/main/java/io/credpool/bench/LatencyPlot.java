@@ -26,9 +26,9 @@ import javax.imageio.ImageIO;
  */
 public final class LatencyPlot {
     static final int WIDTH = 1400;
-    private static final int LABEL_WIDTH = 470;
+    private static final int LABEL_WIDTH = 540;
     private static final int RIGHT_MARGIN = 40;
-    private static final int TITLE_HEIGHT = 64;
+    private static final int TITLE_HEIGHT = 86;
     private static final int PANEL_HEADER = 34;
     private static final int LANE = 34;
     private static final int AXIS_HEIGHT = 52;
@@ -41,7 +41,11 @@ public final class LatencyPlot {
     private LatencyPlot() {
     }
 
-    /** Writes the plot of {@code rows}' latency samples to {@code png}. */
+    /**
+     * Writes the plot of {@code rows}' latency samples to {@code png}.
+     *
+     * @param title the first line is the heading, a second (after a newline) is drawn smaller below it
+     */
     public static void write(List<Row> rows, String title, Path png) throws IOException {
         BufferedImage image = render(rows, title);
         Path parent = png.toAbsolutePath().getParent();
@@ -82,12 +86,16 @@ public final class LatencyPlot {
             g.setColor(Color.WHITE);
             g.fillRect(0, 0, size.width, size.height);
             g.setColor(Color.BLACK);
+            String[] lines = title.split("\n", 2);
             g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 18));
-            g.drawString(title, 16, 26);
+            g.drawString(lines[0], 16, 26);
             g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
+            if (lines.length > 1) {
+                g.drawString(lines[1], 16, 48);
+            }
             g.setColor(Color.DARK_GRAY);
             g.drawString("latency per repetition, log scale; dot = one sample, box = p25–p75, thick line = p50 (median),"
-                    + " whiskers = p1–p99", 16, 48);
+                    + " whiskers = p1–p99", 16, 70);
             int y = TITLE_HEIGHT;
             for (Map.Entry<String, List<Row>> panel : panels.entrySet()) {
                 y = drawPanel(g, panel.getKey(), panel.getValue(), y);

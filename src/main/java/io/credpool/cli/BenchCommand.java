@@ -70,7 +70,8 @@ final class BenchCommand implements Callable<Integer> {
         if (plot != null) {
             // Drawn only after every case passed: a failed run leaves no picture, as it prints no number.
             Map<String, String> machine = Report.machine();
-            LatencyPlot.write(bench.rows(), command + "  —  " + machine.get("cpu") + ", load " + machine.get("load"), plot);
+            LatencyPlot.write(bench.rows(), command + "\n" + machine.get("cpu") + "; " + machine.get("memory") + "; java "
+                    + machine.get("java") + "; load average " + machine.get("load") + " at the end of the run", plot);
             System.err.println("credpool bench: latency plot written to " + plot);
         }
         switch (output) {
