@@ -48,9 +48,11 @@ public final class ScalingSuite {
     private static void pools(Bench bench, BenchEnv env) throws IOException {
         String firstLatency = null;
         String firstFill = null;
-        String firstJvm = null;
         String firstRss = null;
         String firstPss = null;
+        // The JVM's RSS holds whatever heap the suites before this one grew; a pool's own cost is the difference.
+        String jvmBefore = "orchestrator JVM RSS before any pool is started";
+        bench.value("scaling", jvmBefore, null, Row.Unit.MIB, Memory::selfRss);
         for (int size : POOL_SIZES) {
             if (bench.quick() && size > POOL_SIZES[0]) {
                 continue;
@@ -71,7 +73,7 @@ public final class ScalingSuite {
                 // Memory with every member started and idle: what a full pool of this size costs to hold.
                 Memory.Usage sandboxes = Memory.descendants();
                 String jvm = "orchestrator JVM RSS, pool of " + size;
-                bench.value("scaling", jvm, firstJvm, Row.Unit.MIB, Memory::selfRss);
+                bench.value("scaling", jvm, jvmBefore, Row.Unit.MIB, Memory::selfRss);
                 String rss = "sandboxes' RSS summed, pool of " + size;
                 bench.value("scaling", rss, firstRss, Row.Unit.MIB, sandboxes::rssBytes);
                 String pss = "sandboxes' PSS summed (shared pages split), pool of " + size;
@@ -89,7 +91,6 @@ public final class ScalingSuite {
                 if (firstLatency == null) {
                     firstLatency = latency;
                     firstFill = fill;
-                    firstJvm = jvm;
                     firstRss = rss;
                     firstPss = pss;
                 }
