@@ -154,8 +154,11 @@ public final class LatencyPlot {
                 g.drawLine(x, plotTop, x, plotBottom);
                 g.setColor(Color.BLACK);
                 g.drawLine(x, plotBottom, x, plotBottom + (m == 1 ? 6 : 3));
-                String label = timeLabel(nanos);
-                g.drawString(label, x - fm.stringWidth(label) / 2, plotBottom + 20);
+                // Over more than four decades the 2 and 5 labels would run into each other: decades only.
+                if (m == 1 || hi - lo <= 4) {
+                    String label = timeLabel(nanos);
+                    g.drawString(label, x - fm.stringWidth(label) / 2, plotBottom + 20);
+                }
             }
         }
         g.setColor(Color.BLACK);
