@@ -79,15 +79,22 @@ public final class Bench {
             call(name, after);
         }
         Arrays.sort(samples);
+        // Every sample is kept (sorted) so that --plot draws the distribution, not just two points of it.
         Row row = new Row(suite, name, Row.Kind.LATENCY, samples.length, percentile(samples, 50), percentile(samples, 99),
-                Double.NaN, baseline, ratio(baseline, percentile(samples, 50), Row.Kind.LATENCY));
+                Double.NaN, baseline, ratio(baseline, percentile(samples, 50), Row.Kind.LATENCY), Row.Unit.TIME,
+                Arrays.stream(samples).boxed().toList());
         progress.printf(" p50 %s%n", Row.millis(row.p50Nanos()));
         rows.add(row);
         return row;
     }
 
-    /** Operations per second of {@code op} run {@code total} times by {@code concurrency} threads. */
+    /** Operations per second of {@code op} run {@code total} times by {@code concurrency} threads, in tasks/s. */
     public Row throughput(String suite, String name, String baseline, int concurrency, int total, Op op) {
+        return throughput(suite, name, baseline, concurrency, total, Row.Unit.TASKS_PER_SECOND, op);
+    }
+
+    /** As {@link #throughput(String, String, String, int, int, Op)}, the rate shown in {@code unit} (e.g. MB/s). */
+    public Row throughput(String suite, String name, String baseline, int concurrency, int total, Row.Unit unit, Op op) {
         progress.printf("  %-58s", suite + ": " + name);
         progress.flush();
         ExecutorService pool = Executors.newFixedThreadPool(concurrency);
@@ -113,8 +120,8 @@ public final class Bench {
             double seconds = (System.nanoTime() - t0) / 1e9;
             double perSecond = total / seconds;
             Row row = new Row(suite, name, Row.Kind.THROUGHPUT, total, 0, 0, perSecond, baseline,
-                    ratio(baseline, perSecond, Row.Kind.THROUGHPUT));
-            progress.printf(" %.1f/s%n", perSecond);
+                    ratio(baseline, perSecond, Row.Kind.THROUGHPUT), unit, List.of());
+            progress.printf(" %s%n", row.valueText());
             rows.add(row);
             return row;
         } catch (InterruptedException e) {
@@ -125,12 +132,46 @@ public final class Bench {
         }
     }
 
+    /**
+     * Records one quantity that the caller measured in this run ({@code measure} returns it in the
+     * raw unit of {@code unit}: bytes for MiB, nanoseconds for seconds), e.g. the memory a pool of
+     * 64 members holds. A failure of {@code measure} fails the case like any other.
+     */
+    public Row value(String suite, String name, String baseline, Row.Unit unit, Measure measure) {
+        progress.printf("  %-58s", suite + ": " + name);
+        progress.flush();
+        double raw;
+        try {
+            raw = measure.measure();
+        } catch (CaseFailed e) {
+            throw e;
+        } catch (Exception e) {
+            throw new CaseFailed(name + " failed: " + e.getMessage(), e);
+        }
+        if (Double.isNaN(raw) || raw < 0) {
+            throw new CaseFailed(name + ": measured " + raw + ", which is no quantity", null);
+        }
+        Row row = new Row(suite, name, Row.Kind.VALUE, 1, 0, 0, raw, baseline, ratio(baseline, raw, Row.Kind.VALUE), unit, List.of());
+        progress.printf(" %s%n", row.valueText());
+        rows.add(row);
+        return row;
+    }
+
+    /** Measures one quantity once; throws if it could not be measured. */
+    @FunctionalInterface
+    public interface Measure {
+        double measure() throws Exception;
+    }
+
     private double ratio(String baseline, double value, Row.Kind kind) {
         if (baseline == null) {
             return Double.NaN;
         }
         Row base = rows.stream().filter(r -> r.name().equals(baseline)).findFirst()
                 .orElseThrow(() -> new IllegalStateException("baseline '" + baseline + "' must be measured first"));
+        if (base.kind() != kind) {
+            throw new IllegalStateException("'" + baseline + "' is a " + base.kind() + " row and cannot be the baseline of a " + kind + " row");
+        }
         return kind == Row.Kind.LATENCY ? value / base.p50Nanos() : value / base.perSecond();
     }
 

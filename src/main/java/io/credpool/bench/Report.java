@@ -20,6 +20,8 @@ public final class Report {
         m.put("memory", memory());
         m.put("kernel", System.getProperty("os.version"));
         m.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+        // Other work on the machine moves every number: say how busy it was when they were printed.
+        m.put("load", loadAverage());
         return m;
     }
 
@@ -43,21 +45,45 @@ public final class Report {
         sb.setLength(sb.length() - 2);
         sb.append("\n\nCommand: `").append(command).append("`\n");
         String suite = null;
-        for (Row r : rows) {
-            if (!r.suite().equals(suite)) {
+        Row.Kind kind = null;
+        for (Row r : groupedByKind(rows)) {
+            boolean newSuite = !r.suite().equals(suite);
+            if (newSuite) {
                 suite = r.suite();
-                sb.append("\n### ").append(suite).append("\n\n");
-                sb.append(r.kind() == Row.Kind.LATENCY ? "| case | n | p50 | p99 | ratio (p50) |\n|---|---:|---:|---:|---|\n"
-                        : "| case | tasks | rate | ratio |\n|---|---:|---:|---|\n");
+                sb.append("\n### ").append(suite).append("\n");
             }
-            if (r.kind() == Row.Kind.LATENCY) {
-                sb.append(String.format("| %s | %d | %s | %s | %s |%n", r.name(), r.samples(), Row.millis(r.p50Nanos()),
-                        Row.millis(r.p99Nanos()), r.ratioText()));
-            } else {
-                sb.append(String.format("| %s | %d | %.1f/s | %s |%n", r.name(), r.samples(), r.perSecond(), r.ratioText()));
+            // A suite may mix kinds (scaling: latencies and memory sizes); each kind gets its own table.
+            if (newSuite || r.kind() != kind) {
+                kind = r.kind();
+                sb.append('\n').append(switch (kind) {
+                    case LATENCY -> "| case | n | p50 | p99 | ratio (p50) |\n|---|---:|---:|---:|---|\n";
+                    case THROUGHPUT -> "| case | n | rate | ratio |\n|---|---:|---:|---|\n";
+                    case VALUE -> "| case | measured | ratio |\n|---|---:|---|\n";
+                });
             }
+            sb.append(switch (r.kind()) {
+                case LATENCY -> String.format("| %s | %d | %s | %s | %s |%n", r.name(), r.samples(), Row.millis(r.p50Nanos()),
+                        Row.millis(r.p99Nanos()), r.ratioText());
+                case THROUGHPUT -> String.format("| %s | %d | %s | %s |%n", r.name(), r.samples(), r.valueText(), r.ratioText());
+                case VALUE -> String.format("| %s | %s | %s |%n", r.name(), r.valueText(), r.ratioText());
+            });
         }
         return sb.toString();
+    }
+
+    /**
+     * The rows with each suite's rows grouped by kind (latency, throughput, values), in the order
+     * measured within each group: one table per kind, not a new table at every change of kind.
+     */
+    private static List<Row> groupedByKind(List<Row> rows) {
+        Map<String, Map<Row.Kind, List<Row>>> bySuite = new LinkedHashMap<>();
+        for (Row r : rows) {
+            bySuite.computeIfAbsent(r.suite(), k -> new java.util.EnumMap<>(Row.Kind.class))
+                    .computeIfAbsent(r.kind(), k -> new ArrayList<>()).add(r);
+        }
+        List<Row> out = new ArrayList<>();
+        bySuite.values().forEach(kinds -> kinds.values().forEach(out::addAll));
+        return out;
     }
 
     public static Map<String, Object> json(List<Row> rows) {
@@ -69,11 +95,21 @@ public final class Report {
             x.put("suite", r.suite());
             x.put("case", r.name());
             x.put("samples", r.samples());
-            if (r.kind() == Row.Kind.LATENCY) {
-                x.put("p50Ms", r.p50Nanos() / 1e6);
-                x.put("p99Ms", r.p99Nanos() / 1e6);
-            } else {
-                x.put("perSecond", r.perSecond());
+            x.put("kind", r.kind().name().toLowerCase(java.util.Locale.ROOT));
+            switch (r.kind()) {
+                case LATENCY -> {
+                    x.put("p50Ms", r.p50Nanos() / 1e6);
+                    x.put("p99Ms", r.p99Nanos() / 1e6);
+                }
+                case THROUGHPUT -> {
+                    x.put("perSecond", r.perSecond());
+                    x.put("rate", r.unitValue());
+                    x.put("unit", r.unit().label());
+                }
+                case VALUE -> {
+                    x.put("value", r.unitValue());
+                    x.put("unit", r.unit().label());
+                }
             }
             x.put("baseline", r.baseline());
             x.put("ratio", Double.isNaN(r.ratio()) ? null : r.ratio());
@@ -94,6 +130,15 @@ public final class Report {
             // not Linux: say so below
         }
         return System.getProperty("os.arch");
+    }
+
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " / " + f[1] + " / " + f[2] + " (1 / 5 / 15 min)";
+        } catch (IOException | ArrayIndexOutOfBoundsException e) {
+            return "unknown";
+        }
     }
 
     private static String memory() {

@@ -63,6 +63,44 @@ class AuditLogTest {
     }
 
     @Test
+    void bulkAppendBuildsTheSameChainAsAppendingOneByOne() throws SQLException {
+        List<AuditEvent> events = List.of(
+                AuditEvent.of(AuditEventKind.TASK_STARTED).withTask("t1", "build"),
+                AuditEvent.of(AuditEventKind.CREDENTIAL_RECEIVED).withTask("t1", "build").withCredential("github-token", "v3")
+                        .withScope("task"),
+                AuditEvent.of(AuditEventKind.TASK_FINISHED).withTask("t1", "build").withDetail("exit 0"));
+        log.append(events.get(0));
+        log.append(events.get(1));
+        log.append(events.get(2));
+        AuditLog.Head oneByOne = log.head();
+
+        Database other = Database.open(dir.resolve("other"));
+        try {
+            AuditLog bulk = new AuditLog(other, Clock.fixed(Instant.parse("2025-01-02T03:04:05.123456789Z"), ZoneOffset.UTC));
+            AuditLog.Head head = other.inTransaction(c -> bulk.appendAll(c, events.iterator()));
+            assertThat(head).isEqualTo(oneByOne);
+            assertThat(bulk.head()).isEqualTo(oneByOne);
+            assertThat(bulk.verify().ok()).isTrue();
+            assertThat(bulk.verify().recordsChecked()).isEqualTo(3);
+            // And appending after a bulk load continues the same chain.
+            bulk.append(AuditEvent.of(AuditEventKind.TASK_STARTED).withTask("t2", "build"));
+            assertThat(bulk.verify().ok()).isTrue();
+            assertThat(bulk.head().sequence()).isEqualTo(4);
+        } finally {
+            other.close();
+        }
+    }
+
+    @Test
+    void bulkAppendOfNothingLeavesTheHeadAlone() throws SQLException {
+        appendFive();
+        AuditLog.Head before = log.head();
+        AuditLog.Head after = db.inTransaction(c -> log.appendAll(c, java.util.Collections.emptyIterator()));
+        assertThat(after).isEqualTo(before);
+        assertThat(log.verify().ok()).isTrue();
+    }
+
+    @Test
     void emptyLogVerifies() {
         assertThat(log.verify()).isEqualTo(AuditVerification.intact(0));
     }
