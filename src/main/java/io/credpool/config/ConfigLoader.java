@@ -46,11 +46,18 @@ public final class ConfigLoader {
     private static final Set<String> TYPE_KEYS = Set.of("description", "sandbox", "allow_unsandboxed", "network", "timeout", "credentials", "pool");
     private static final Set<String> POOL_KEYS = Set.of("size", "max_age");
     /** Per-credential settings; issuers add their own keys here. */
-    private static final Set<String> CREDENTIAL_KEYS = Set.of("provider", "rotation", "short_lived");
+    private static final Set<String> CREDENTIAL_KEYS = Set.of("provider", "rotation", "short_lived", "issuer");
     private static final Set<String> ROTATION_KEYS = Set.of("every");
     private static final Set<String> REF_KEYS = Set.of("name", "env", "scope", "provider");
     /** Keys people reach for to put a provider's own secret in the config; it belongs in the environment or a file. */
     private static final Set<String> SECRET_KEYS = Set.of("token", "secret_id", "password", "secret_access_key", "access_key_id");
+    /** Keys people reach for to put an issuer's admin secret in the config. */
+    private static final Set<String> ISSUER_SECRET_KEYS = Set.of("password", "admin_password", "token", "admin_token");
+    private static final Pattern HOST_PORT = Pattern.compile("(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+):([0-9]{1,5})");
+    /** PostgreSQL names are at most 63 bytes and the alternating roles add "_a"/"_b". */
+    private static final Pattern PG_ROLE = Pattern.compile("[a-z_][a-z0-9_]{0,60}");
+    private static final Pattern PG_DATABASE = Pattern.compile("[A-Za-z0-9_.-]{1,63}");
+    private static final Pattern REDIS_USER = Pattern.compile("[A-Za-z0-9._@-]{1,128}");
     private static final Pattern URL = Pattern.compile("https?://[^\\s/]+(/\\S*)?");
     private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*");
 
@@ -329,10 +336,107 @@ public final class ConfigLoader {
             boolean shortLived = value(c.get("short_lived"), path + ".short_lived", ConfigLoader::bool, false);
             Node providerNode = c.get("provider");
             String provider = providerNode == null ? null : scalar(providerNode, path + ".provider");
+            Optional<IssuerConfig> issuer = c.get("issuer") == null ? Optional.empty()
+                    : Optional.ofNullable(readIssuer(path + ".issuer", c.get("issuer")));
             out.put(name, new CredentialSettings(name, Optional.ofNullable(provider), every, shortLived, location(t.getKeyNode()),
-                    location(providerNode != null ? providerNode : t.getValueNode())));
+                    location(providerNode != null ? providerNode : t.getValueNode()), issuer));
         }
         return out;
+    }
+
+    private IssuerConfig readIssuer(String path, Node node) {
+        List<String> kinds = java.util.Arrays.stream(IssuerKind.values()).map(IssuerKind::id).toList();
+        if (!(node instanceof MappingNode m)) {
+            problems.add(at(node) + ": " + path + ": expected a mapping with a kind (" + String.join(", ", kinds) + ") and its settings");
+            return null;
+        }
+        Map<String, Node> raw = new LinkedHashMap<>();
+        for (NodeTuple t : entries(m, path)) {
+            String key = scalar(t.getKeyNode(), path);
+            if (key != null) {
+                raw.put(key, t.getValueNode());
+            }
+        }
+        Node kindNode = raw.get("kind");
+        if (kindNode == null) {
+            problems.add(at(node) + ": " + path + ".kind: missing; one of " + String.join(", ", kinds));
+            return null;
+        }
+        IssuerKind kind = value(kindNode, path + ".kind", IssuerKind::parse, null);
+        if (kind == null) {
+            return null;
+        }
+        int before = problems.size();
+        Set<String> known = new java.util.TreeSet<>(kind.keys());
+        known.addAll(IssuerKind.COMMON);
+        Map<String, String> settings = new LinkedHashMap<>();
+        for (Map.Entry<String, Node> e : raw.entrySet()) {
+            String key = e.getKey();
+            if (ISSUER_SECRET_KEYS.contains(key)) {
+                List<String> named = kind.keys().stream().filter(k -> k.endsWith("_env") || k.endsWith("_file")).sorted().toList();
+                problems.add(at(e.getValue()) + ": " + path + "." + key + ": an issuer's admin credentials never go in credpool.yaml; "
+                        + (named.isEmpty() ? "a " + kind.id() + " issuer needs none"
+                                : "name an environment variable or a file instead (" + String.join(", ", named) + ")"));
+            } else if (!known.contains(key)) {
+                problems.add(at(e.getValue()) + ": " + path + ": unknown key '" + key + "' for kind " + kind.id()
+                        + "; known keys are " + String.join(", ", known));
+            } else if (!key.equals("kind") && !key.equals("timeout")) {
+                String v = scalar(e.getValue(), path + "." + key);
+                if (v != null) {
+                    String problem = checkIssuerSetting(key, v);
+                    if (problem != null) {
+                        problems.add(at(e.getValue()) + ": " + path + "." + key + ": " + problem);
+                    } else {
+                        // Relative to the config file, so a config and its secret files can move together.
+                        settings.put(key, key.endsWith("_file") ? file.toAbsolutePath().resolveSibling(v).normalize().toString() : v);
+                    }
+                }
+            }
+        }
+        for (String req : kind.required()) {
+            if (!raw.containsKey(req)) {
+                problems.add(at(node) + ": " + path + "." + req + ": missing; a " + kind.id() + " issuer needs it");
+            }
+        }
+        for (String secret : List.of("admin_password", "admin_token")) {
+            if (raw.containsKey(secret + "_env") && raw.containsKey(secret + "_file")) {
+                problems.add(at(raw.get(secret + "_file")) + ": " + path + ": set " + secret + "_env or " + secret
+                        + "_file, not both");
+            }
+        }
+        if (kind == IssuerKind.HTTP_API_KEY && !raw.containsKey("admin_token_env") && !raw.containsKey("admin_token_file")) {
+            problems.add(at(node) + ": " + path + ": an http-api-key issuer needs its admin token: set admin_token_file"
+                    + " (or admin_token_env)");
+        }
+        Duration timeout = value(raw.get("timeout"), path + ".timeout", ConfigLoader::positiveDuration, IssuerConfig.DEFAULT_TIMEOUT);
+        if (problems.size() > before) {
+            return null;
+        }
+        return new IssuerConfig(kind, settings, timeout, location(node));
+    }
+
+    private static String checkIssuerSetting(String key, String v) {
+        if (v.isBlank()) {
+            return "empty";
+        }
+        return switch (key) {
+            case "address" -> {
+                var hp = HOST_PORT.matcher(v);
+                if (!hp.matches()) {
+                    yield "'" + v + "' is not host:port, e.g. 127.0.0.1:6379";
+                }
+                int port = Integer.parseInt(hp.group(2));
+                yield port >= 1 && port <= 65535 ? null : "port " + port + " is not between 1 and 65535";
+            }
+            case "url" -> URL.matcher(v).matches() ? null : "'" + v + "' is not an http(s) URL";
+            case "role" -> PG_ROLE.matcher(v).matches() ? null
+                    : "'" + v + "' is not a role base name (lower case letters, digits and '_', at most 61; _a and _b are added)";
+            case "database" -> PG_DATABASE.matcher(v).matches() ? null : "'" + v + "' is not a database name (letters, digits, '.', '_', '-')";
+            case "user", "admin_user" -> REDIS_USER.matcher(v).matches() ? null
+                    : "'" + v + "' is not a user name (letters, digits, '.', '_', '@', '-')";
+            case "admin_password_env", "admin_token_env" -> ENV.matcher(v).matches() ? null : "'" + v + "' is not an environment variable name";
+            default -> null;
+        };
     }
 
     private Optional<PoolSettings> readPool(String typePath, Node node) {

@@ -13,7 +13,14 @@ import java.util.Optional;
  * @param shortLived true for tokens minted for one use or a few minutes (never pool scope)
  * @param where where the entry was written, for errors
  * @param providerWhere where its provider was named (the entry itself if it names none), for errors
+ * @param issuer the external service where the credential is valid, which rotation drives, if any
  */
 public record CredentialSettings(String name, Optional<String> provider, Optional<Duration> rotationEvery,
-        boolean shortLived, Location where, Location providerWhere) {
+        boolean shortLived, Location where, Location providerWhere, Optional<IssuerConfig> issuer) {
+
+    /** Settings of a credential without an issuer (it is rotated by hand, if at all). */
+    public CredentialSettings(String name, Optional<String> provider, Optional<Duration> rotationEvery,
+            boolean shortLived, Location where, Location providerWhere) {
+        this(name, provider, rotationEvery, shortLived, where, providerWhere, Optional.empty());
+    }
 }

@@ -76,7 +76,7 @@ class PoolConfigTest {
     @Test
     void unknownCredentialSettingsAreRefused() {
         assertThat(problemOf("credentials:\n  npm-token: {rotate: 1d}\ntask_types: {a: {}}\n"))
-                .isEqualTo("credpool.yaml:2:15: credentials.npm-token: unknown key 'rotate'; known keys are provider, rotation, short_lived");
+                .isEqualTo("credpool.yaml:2:15: credentials.npm-token: unknown key 'rotate'; known keys are issuer, provider, rotation, short_lived");
         assertThat(problemOf("credentials:\n  npm-token: {rotation: {}}\ntask_types: {a: {}}\n"))
                 .isEqualTo("credpool.yaml:2:25: credentials.npm-token.rotation.every: missing; say how often it rotates, e.g. every: 30d");
         assertThat(problemOf("credentials: [a]\ntask_types: {a: {}}\n"))
