@@ -29,9 +29,12 @@ public final class Credpool implements AutoCloseable {
     private final AuditLog audit;
     private final HostSandboxes sandboxes;
     private final Fingerprinter fingerprinter;
+    private final io.credpool.rotation.JournalCipher journalCipher;
     private final java.util.List<SecretsRouter> routers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    private Credpool(CredpoolHome home, Database database, SecretsProvider secrets, AuditLog audit, Fingerprinter fingerprinter) {
+    private Credpool(CredpoolHome home, Database database, SecretsProvider secrets, AuditLog audit, Fingerprinter fingerprinter,
+            io.credpool.rotation.JournalCipher journalCipher) {
+        this.journalCipher = journalCipher;
         this.home = home;
         this.database = database;
         // Writes through this process tell the warm pools at once; see CurrentVersions for other processes.
@@ -59,7 +62,14 @@ public final class Credpool implements AutoCloseable {
             } finally {
                 java.util.Arrays.fill(fingerprintKey, (byte) 0);
             }
-            return new Credpool(home, db, new EmbeddedSecretsStore(db, key, audit), audit, fingerprinter);
+            byte[] journalKey = key.derive(io.credpool.rotation.JournalCipher.KEY_PURPOSE, 32);
+            io.credpool.rotation.JournalCipher cipher;
+            try {
+                cipher = new io.credpool.rotation.JournalCipher(journalKey);
+            } finally {
+                java.util.Arrays.fill(journalKey, (byte) 0);
+            }
+            return new Credpool(home, db, new EmbeddedSecretsStore(db, key, audit), audit, fingerprinter, cipher);
         } catch (RuntimeException e) {
             db.close();
             throw e;
@@ -81,6 +91,11 @@ public final class Credpool implements AutoCloseable {
 
     public AuditLog audit() {
         return audit;
+    }
+
+    /** The rotation journal in the state database; values in it are encrypted under a key derived from the master key. */
+    public io.credpool.rotation.RotationJournal rotationJournal() {
+        return new io.credpool.rotation.RotationJournal(database, journalCipher, Clock.systemUTC());
     }
 
     /** The sandbox backends this host offers, per task type. */

@@ -68,12 +68,12 @@ public final class Decider {
             return new Action.Promote();
         }
         if (r.oldVersion().isPresent() && !r.done(Step.REVOKE_OLD)) {
-            // Once revoke has started it is finished whatever the holders say: it may already have happened.
-            if (r.started(Step.REVOKE_OLD) || w.holdersOfOld().total() == 0) {
-                return new Action.RevokeOld();
-            }
             Instant cutover = r.cutoverAt().orElse(w.now());
             boolean graceOver = !w.now().isBefore(cutover.plus(p.grace()));
+            // Once revoke has started it is finished whatever the holders say: it may already have happened.
+            if (r.started(Step.REVOKE_OLD) || (w.holdersOfOld().total() == 0 && (w.holdersVisible() || graceOver))) {
+                return new Action.RevokeOld();
+            }
             if (graceOver && w.holdersOfOld().sessions() > 0) {
                 return new Action.ForceDrain(p.onGraceExpiry());
             }

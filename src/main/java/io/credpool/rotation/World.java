@@ -11,8 +11,14 @@ import java.util.Optional;
  * @param currentVersion the version labelled current in the secrets provider
  * @param pools the warm pools that bake this credential in (pool scope), as one view
  * @param holdersOfOld running tasks, open sessions and ready pool members that hold the old version
+ * @param holdersVisible false when the runner cannot see every holder (a CLI rotation with no server
+ *     running: other processes' tasks are invisible), so the drain waits out the whole grace period
  */
-public record World(Optional<String> currentVersion, PoolsView pools, Holders holdersOfOld, Instant now) {
+public record World(Optional<String> currentVersion, PoolsView pools, Holders holdersOfOld, Instant now, boolean holdersVisible) {
+
+    public World(Optional<String> currentVersion, PoolsView pools, Holders holdersOfOld, Instant now) {
+        this(currentVersion, pools, holdersOfOld, now, true);
+    }
 
     /**
      * @param any some pool bakes the credential in

@@ -105,6 +105,11 @@ public final class Orchestrator implements AutoCloseable {
         return config;
     }
 
+    /** The provider this orchestrator (and its pools) read: a rotation writes through it so the pools hear of it at once. */
+    public SecretsProvider secrets() {
+        return secrets;
+    }
+
     /** Runs one task to completion, streaming its redacted output to {@code output}. */
     public TaskResult run(TaskRequest request, OutputSink output) {
         return prepare(request).execute(output);
