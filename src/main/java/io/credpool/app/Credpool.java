@@ -132,6 +132,29 @@ public final class Credpool implements AutoCloseable {
         return new Orchestrator(config, routed, sandboxes, audit, Clock.systemUTC(), pools, metrics);
     }
 
+    /**
+     * The rotations of {@code orchestrator}'s config, run beside it.
+     *
+     * @param server true in `credpool server` (every task and session of the installation runs in
+     *     this orchestrator, so the drain can see all holders); false in a one-shot CLI
+     * @param confirm how a manual issuer asks the operator to confirm a revocation
+     */
+    public io.credpool.rotation.RotationService rotations(Orchestrator orchestrator, boolean server,
+            io.credpool.issuer.ManualIssuer.Confirmation confirm) {
+        CredpoolConfig config = orchestrator.config();
+        io.credpool.issuer.Issuers issuers = new io.credpool.issuer.Issuers(System::getenv, confirm);
+        java.util.Map<String, io.credpool.issuer.CredentialIssuer> open = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.function.Function<String, io.credpool.issuer.CredentialIssuer> lookup = name -> open.computeIfAbsent(name,
+                n -> issuers.open(config, n).orElseThrow(() -> new io.credpool.rotation.RotationException("credential '" + n
+                        + "' has no issuer in " + config.source().getFileName() + ", so credpool cannot create or revoke it;"
+                        + " add credentials: {" + n + ": {issuer: {kind: ...}}} (redis-acl, postgres-role, http-api-key or manual;"
+                        + " see docs/issuers.md)")));
+        io.credpool.rotation.RotationRunner runner = new io.credpool.rotation.RotationRunner(rotationJournal(), orchestrator.secrets(),
+                lookup, new io.credpool.rotation.OrchestratorFleet(orchestrator, server), audit, config, Clock.systemUTC(),
+                java.time.Duration.ofMillis(200), java.time.Duration.ofMinutes(15), io.credpool.rotation.RotationHook.NONE);
+        return new io.credpool.rotation.RotationService(runner, config, orchestrator.secrets(), Clock.systemUTC());
+    }
+
     @Override
     public void close() {
         for (SecretsRouter r : routers) {

@@ -160,7 +160,16 @@ public final class RotationRunner {
                     return pause(r, action, "the issuer (" + issuer.kind() + ") of '" + r.credential() + "' is unavailable: "
                             + e.getMessage(), listener);
                 }
-                throw e;
+                if (action instanceof Action.CreateInIssuer) {
+                    // Refused for good before anything depends on it: the decider rolls back.
+                    journal.append(id, Step.CREATE, Phase.FAILED, e.getMessage());
+                    journal.setError(id, "the issuer (" + issuer.kind() + ") refused: " + e.getMessage());
+                    listener.progress(id, "1/6 create: FAILED: " + e.getMessage());
+                    continue;
+                }
+                // Anywhere else (revoking, typically) nothing may be undone automatically: a person decides.
+                return pause(r, action, "the issuer (" + issuer.kind() + ") of '" + r.credential() + "' refused: " + e.getMessage(),
+                        listener);
             } catch (ProviderUnavailableException e) {
                 return pause(r, action, "the secrets provider of '" + r.credential() + "' is unavailable: " + e.getMessage(), listener);
             }
@@ -169,6 +178,7 @@ public final class RotationRunner {
 
     private Rotation pause(Rotation r, Action action, String why, RotationListener listener) {
         Step step = stepOf(action);
+        // UNAVAILABLE, not FAILED: the decider asks for the same step again on resume.
         journal.append(r.id(), step, Phase.UNAVAILABLE, why);
         String message = why + "; rotation " + r.id() + " is paused at step " + step.lower() + " and resumes where it stopped"
                 + " with `credpool rotate " + r.credential() + " --resume` (the server retries on its own)";

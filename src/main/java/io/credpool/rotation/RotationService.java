@@ -73,6 +73,14 @@ public final class RotationService implements AutoCloseable {
         return runGuarded(r.id(), listener);
     }
 
+    /** Resumes the unfinished rotation of {@code credential} in the background (the API). */
+    public Rotation resumeInBackground(String credential) {
+        Rotation r = journal().active(credential).orElseThrow(() -> new RotationException("no rotation of '" + credential
+                + "' is unfinished; start one with `credpool rotate " + credential + "`"));
+        background(r.id());
+        return r;
+    }
+
     public Rotation abort(String credential, RotationListener listener) {
         return runner.abort(credential, listener);
     }
