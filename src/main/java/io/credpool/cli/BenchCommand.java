@@ -23,14 +23,14 @@ import picocli.CommandLine.Spec;
             "home. Prints p50, p99 and ratios. Exits non-zero, printing no number, if any case fails.",
             "Timings are noisy on small machines: compare ratios, and repeat."})
 final class BenchCommand implements Callable<Integer> {
-    enum Suite { START, POOL, THROUGHPUT, SECRETS, SCAN, ALL }
+    enum Suite { START, POOL, THROUGHPUT, SECRETS, SCAN, ROTATION, ALL }
 
     enum Format { TEXT, MD, JSON }
 
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--suite", paramLabel = "NAME", description = "start, pool, throughput, secrets, scan or all (default: all)")
+    @Option(names = "--suite", paramLabel = "NAME", description = "start, pool, throughput, secrets, scan, rotation or all (default: all)")
     Suite suite = Suite.ALL;
 
     @Option(names = "--quick", description = "fewer repetitions: finishes in well under a minute on two cores")
@@ -59,6 +59,9 @@ final class BenchCommand implements Callable<Integer> {
             }
             if (suite == Suite.SCAN || suite == Suite.ALL) {
                 ScanSuite.run(bench, System.err);
+            }
+            if (suite == Suite.ROTATION || suite == Suite.ALL) {
+                io.credpool.bench.RotationSuite.run(bench, System.err);
             }
         } catch (Bench.CaseFailed e) {
             System.err.println();

@@ -454,7 +454,11 @@ public final class WarmPool implements AutoCloseable {
             if (closed.get()) {
                 return;
             }
-            Member m = new Member(newId(), generation.get(), live >= settings.size() ? stagedNow : Map.of());
+            // The set with fewer live members goes first: under steady load the current set is
+            // always short (every lease destroys a member), and building it first would starve the
+            // pending set so that the rotation waiting for it never got on.
+            boolean pending = wantPending && (live >= settings.size() || livePending < live);
+            Member m = new Member(newId(), generation.get(), pending ? stagedNow : Map.of());
             members.add(m);
             building.incrementAndGet();
             try {
