@@ -72,6 +72,8 @@ public final class WarmPool implements AutoCloseable {
      * promotion they become the fresh ones and the old members become stale in the same instant.
      */
     private final Map<String, String> staged = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Whose turn it is when both the current and the pending set need a build (only the maintainer thread flips it). */
+    private final AtomicBoolean pendingTurn = new AtomicBoolean(true);
 
     private final Object failureLock = new Object();
     private int consecutiveFailures;
@@ -454,10 +456,10 @@ public final class WarmPool implements AutoCloseable {
             if (closed.get()) {
                 return;
             }
-            // The set with fewer live members goes first: under steady load the current set is
-            // always short (every lease destroys a member), and building it first would starve the
-            // pending set so that the rotation waiting for it never got on.
-            boolean pending = wantPending && (live >= settings.size() || livePending < live);
+            // When both sets are short, builds alternate between them: under steady load the
+            // current set is always short (every lease destroys a member), and serving it first
+            // would starve the pending set, so the rotation waiting for it would never get on.
+            boolean pending = wantPending && (live >= settings.size() || pendingTurn.getAndSet(!pendingTurn.get()));
             Member m = new Member(newId(), generation.get(), pending ? stagedNow : Map.of());
             members.add(m);
             building.incrementAndGet();
