@@ -77,6 +77,19 @@ class RotationCrashTest {
         throw new AssertionError("the child ended without a HALT or FINISHED line (exit " + p.waitFor() + ")");
     }
 
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
     @Test
     void aRotationKilledAtEveryBoundaryResumesToExactlyOneLiveNewCredential() throws Exception {
         Sandboxing.requireBubblewrap();
@@ -105,6 +118,13 @@ class RotationCrashTest {
                 assertThat(runner.run(unfinished.id(), RotationListener.NONE).status()).as("resume after a kill at " + first.lastLine())
                         .isEqualTo(RotationStatus.DONE);
                 String current = FakeIssuer.hash(o.secrets().current("db"));
+                // The journal held the new value while the rotation ran: only ever as ciphertext.
+                byte[] plain = o.secrets().current("db").bytes();
+                try (var files = java.nio.file.Files.walk(home.home().stateDir())) {
+                    for (Path f : files.filter(java.nio.file.Files::isRegularFile).toList()) {
+                        assertThat(indexOf(java.nio.file.Files.readAllBytes(f), plain)).as("plaintext in " + f).isNegative();
+                    }
+                }
                 assertThat(issuer.live()).as("killed at " + first.lastLine()).containsExactly(current);
                 assertThat(issuer.revoked()).as("killed at " + first.lastLine()).containsExactly(FakeIssuer.hash("db-password-1"));
                 assertThat(issuer.creates()).as("one rotation, no orphan").hasSize(1);

@@ -146,7 +146,14 @@ class RotationTest {
 
     @Test
     void aFullRotationUnderLoadHasNoAuthenticationFailureAndLeavesExactlyTheNewCredentialLive() throws Exception {
-        List<Ran> ran = underLoad(new OrchestratorFleet(orchestrator, true), () -> { });
+        List<Ran> ran;
+        String logs;
+        try (io.credpool.testing.LogCapture capture = new io.credpool.testing.LogCapture()) {
+            ran = underLoad(new OrchestratorFleet(orchestrator, true), () -> { });
+            logs = capture.text();
+        }
+        String newValue = orchestrator.secrets().current("db").asEnvironmentValue();
+        assertThat(logs + String.join("\n", progress)).doesNotContain(newValue).doesNotContain("db-password-1");
 
         Rotation r = home.credpool().rotationJournal().list().get(0);
         String newVersion = r.newVersion().orElseThrow();
