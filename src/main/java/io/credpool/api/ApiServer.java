@@ -43,6 +43,7 @@ public final class ApiServer implements AutoCloseable {
     private final Javalin app;
     private final WarmPools pools;
     private final Metrics metrics;
+    private final io.credpool.rotation.RotationService rotations;
 
     public ApiServer(TaskService tasks, String token) {
         this(tasks, token, null);
@@ -50,6 +51,12 @@ public final class ApiServer implements AutoCloseable {
 
     /** @param metrics served at GET /metrics; null for none */
     public ApiServer(TaskService tasks, String token, Metrics metrics) {
+        this(tasks, token, metrics, null);
+    }
+
+    /** @param rotations served at /v1/rotations; null for none */
+    public ApiServer(TaskService tasks, String token, Metrics metrics, io.credpool.rotation.RotationService rotations) {
+        this.rotations = rotations;
         this.tasks = tasks;
         this.metrics = metrics;
         this.pools = tasks.orchestrator().pools();
@@ -72,6 +79,13 @@ public final class ApiServer implements AutoCloseable {
         app.get("/v1/pools/{type}", ctx -> ctx.json(view(pool(ctx).status())));
         app.post("/v1/pools/{type}/refresh", this::refreshPool);
         app.get("/metrics", this::scrape);
+        app.post("/v1/rotations", this::rotate);
+        app.get("/v1/rotations", ctx -> ctx.json(rotations().list().stream().map(io.credpool.rotation.RotationView::of).toList()));
+        app.get("/v1/rotations/{id}", ctx -> ctx.json(io.credpool.rotation.RotationView.of(rotations().journal().find(ctx.pathParam("id"))
+                .orElseThrow(() -> new NotFound("rotation_not_found", "no rotation '" + ctx.pathParam("id") + "'")))));
+        app.exception(io.credpool.rotation.RotationInProgressException.class, (e, ctx) -> error(ctx, 409, "rotation_in_progress",
+                e.getMessage()));
+        app.exception(io.credpool.rotation.RotationException.class, (e, ctx) -> error(ctx, 422, "rotation_refused", e.getMessage()));
         app.exception(TaskRefusedException.class, (e, ctx) -> error(ctx, 422, e.code(), e.getMessage()));
         app.exception(BadRequest.class, (e, ctx) -> error(ctx, 400, "bad_request", e.getMessage()));
         app.exception(Unauthorized.class, (e, ctx) -> error(ctx, 401, "unauthorized", e.getMessage()));
@@ -174,6 +188,27 @@ public final class ApiServer implements AutoCloseable {
         return pools.pool(type).orElseThrow(() -> new NotFound("pool_not_found", "no warm pool for task type '" + type + "'; "
                 + (pools.all().isEmpty() ? "no task type has one (add pool: {size: N} to a task type in credpool.yaml)"
                         : "pooled task types: " + String.join(", ", pools.all().stream().map(WarmPool::taskType).toList()))));
+    }
+
+    private io.credpool.rotation.RotationService rotations() {
+        if (rotations == null) {
+            throw new NotFound("not_found", "this server does not run rotations");
+        }
+        return rotations;
+    }
+
+    /** {credential, action: start (default) | resume | abort}: start and resume run in the background; 202 with the rotation. */
+    private void rotate(Context ctx) {
+        JsonNode body = body(ctx);
+        String credential = text(body, "credential", true);
+        String action = Optional.ofNullable(text(body, "action", false)).orElse("start");
+        io.credpool.rotation.Rotation r = switch (action) {
+            case "start" -> rotations().rotateInBackground(credential);
+            case "resume" -> rotations().resumeInBackground(credential);
+            case "abort" -> rotations().abort(credential, io.credpool.rotation.RotationListener.NONE);
+            default -> throw new BadRequest("field 'action' must be start, resume or abort, not '" + action + "'");
+        };
+        ctx.status(action.equals("abort") ? 200 : 202).json(io.credpool.rotation.RotationView.of(r));
     }
 
     private void refreshPool(Context ctx) {

@@ -29,9 +29,12 @@ public final class Credpool implements AutoCloseable {
     private final AuditLog audit;
     private final HostSandboxes sandboxes;
     private final Fingerprinter fingerprinter;
+    private final io.credpool.rotation.JournalCipher journalCipher;
     private final java.util.List<SecretsRouter> routers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    private Credpool(CredpoolHome home, Database database, SecretsProvider secrets, AuditLog audit, Fingerprinter fingerprinter) {
+    private Credpool(CredpoolHome home, Database database, SecretsProvider secrets, AuditLog audit, Fingerprinter fingerprinter,
+            io.credpool.rotation.JournalCipher journalCipher) {
+        this.journalCipher = journalCipher;
         this.home = home;
         this.database = database;
         // Writes through this process tell the warm pools at once; see CurrentVersions for other processes.
@@ -59,7 +62,14 @@ public final class Credpool implements AutoCloseable {
             } finally {
                 java.util.Arrays.fill(fingerprintKey, (byte) 0);
             }
-            return new Credpool(home, db, new EmbeddedSecretsStore(db, key, audit), audit, fingerprinter);
+            byte[] journalKey = key.derive(io.credpool.rotation.JournalCipher.KEY_PURPOSE, 32);
+            io.credpool.rotation.JournalCipher cipher;
+            try {
+                cipher = new io.credpool.rotation.JournalCipher(journalKey);
+            } finally {
+                java.util.Arrays.fill(journalKey, (byte) 0);
+            }
+            return new Credpool(home, db, new EmbeddedSecretsStore(db, key, audit), audit, fingerprinter, cipher);
         } catch (RuntimeException e) {
             db.close();
             throw e;
@@ -81,6 +91,11 @@ public final class Credpool implements AutoCloseable {
 
     public AuditLog audit() {
         return audit;
+    }
+
+    /** The rotation journal in the state database; values in it are encrypted under a key derived from the master key. */
+    public io.credpool.rotation.RotationJournal rotationJournal() {
+        return new io.credpool.rotation.RotationJournal(database, journalCipher, Clock.systemUTC());
     }
 
     /** The sandbox backends this host offers, per task type. */
@@ -115,6 +130,29 @@ public final class Credpool implements AutoCloseable {
         WarmPools pools = WarmPools.start(config, sandboxes::forType, routed, fingerprinter, metrics, PoolTuning.defaults(),
                 Clock.systemUTC());
         return new Orchestrator(config, routed, sandboxes, audit, Clock.systemUTC(), pools, metrics);
+    }
+
+    /**
+     * The rotations of {@code orchestrator}'s config, run beside it.
+     *
+     * @param server true in `credpool server` (every task and session of the installation runs in
+     *     this orchestrator, so the drain can see all holders); false in a one-shot CLI
+     * @param confirm how a manual issuer asks the operator to confirm a revocation
+     */
+    public io.credpool.rotation.RotationService rotations(Orchestrator orchestrator, boolean server,
+            io.credpool.issuer.ManualIssuer.Confirmation confirm) {
+        CredpoolConfig config = orchestrator.config();
+        io.credpool.issuer.Issuers issuers = new io.credpool.issuer.Issuers(System::getenv, confirm);
+        java.util.Map<String, io.credpool.issuer.CredentialIssuer> open = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.function.Function<String, io.credpool.issuer.CredentialIssuer> lookup = name -> open.computeIfAbsent(name,
+                n -> issuers.open(config, n).orElseThrow(() -> new io.credpool.rotation.RotationException("credential '" + n
+                        + "' has no issuer in " + config.source().getFileName() + ", so credpool cannot create or revoke it;"
+                        + " add credentials: {" + n + ": {issuer: {kind: ...}}} (redis-acl, postgres-role, http-api-key or manual;"
+                        + " see docs/issuers.md)")));
+        io.credpool.rotation.RotationRunner runner = new io.credpool.rotation.RotationRunner(rotationJournal(), orchestrator.secrets(),
+                lookup, new io.credpool.rotation.OrchestratorFleet(orchestrator, server), audit, config, Clock.systemUTC(),
+                java.time.Duration.ofMillis(200), java.time.Duration.ofMinutes(15), io.credpool.rotation.RotationHook.NONE);
+        return new io.credpool.rotation.RotationService(runner, config, orchestrator.secrets(), Clock.systemUTC());
     }
 
     @Override

@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
             "home. Prints p50, p99 and ratios. Exits non-zero, printing no number, if any case fails.",
             "Timings are noisy on small machines: compare ratios, and repeat."})
 final class BenchCommand implements Callable<Integer> {
-    enum Suite { START, POOL, THROUGHPUT, SECRETS, SCAN, SCALING, MICROVM, ALL }
+    enum Suite { START, POOL, THROUGHPUT, SECRETS, SCAN, SCALING, ROTATION, MICROVM, ALL }
 
     enum Format { TEXT, MD, JSON }
 
@@ -42,8 +42,8 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--suite", paramLabel = "NAME", description = "start, pool, throughput, secrets, scan, scaling, microvm or all"
-            + " (default: all; all leaves out microvm, which boots VMs for minutes and needs `credpool image build`'s packages)")
+    @Option(names = "--suite", paramLabel = "NAME", description = "start, pool, throughput, secrets, scan, scaling, rotation, microvm"
+            + " or all (default: all; all leaves out microvm, which boots VMs for minutes and needs `credpool image build`'s packages)")
     Suite suite = Suite.ALL;
 
     @Option(names = "--quick", description = "fewer repetitions: finishes in well under a minute on two cores")
@@ -104,6 +104,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (suite == Suite.SCALING || suite == Suite.ALL) {
             ScalingSuite.run(bench, env);
+        }
+        if (suite == Suite.ROTATION || suite == Suite.ALL) {
+            io.credpool.bench.RotationSuite.run(bench, System.err);
         }
         if (suite == Suite.MICROVM) {
             MicroVmSuite.run(bench, env, System.err);

@@ -22,7 +22,8 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
         } else if (e instanceof ConfigException || e instanceof SecretsException || e instanceof SandboxException
                 || e instanceof Credpool.NotInitializedException || e instanceof UncheckedIOException
                 || e instanceof UsageException || e instanceof ApiClient.ApiException
-                || e instanceof io.credpool.scan.Allowlist.AllowlistException) {
+                || e instanceof io.credpool.scan.Allowlist.AllowlistException
+                || e instanceof io.credpool.rotation.RotationException || e instanceof io.credpool.rotation.RotationInProgressException) {
             message = e.getMessage();
         } else {
             message = "internal error (" + e.getClass().getSimpleName() + "): " + e.getMessage()

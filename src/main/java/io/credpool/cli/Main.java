@@ -17,7 +17,8 @@ import picocli.CommandLine.ScopeType;
             "fetched by name from a secrets store, injected in memory, redacted from output, audited."},
         subcommands = {
             InitCommand.class, SecretCommand.class, RunCommand.class, SessionCommand.class,
-            AuditCommand.class, ScanCommand.class, ConfigCommand.class, ImageCommand.class, ServerCommand.class, PoolCommand.class, DemoCommand.class, DemoServiceCommand.class,
+            AuditCommand.class, ScanCommand.class, ConfigCommand.class, ImageCommand.class, ServerCommand.class, PoolCommand.class,
+            RotateCommand.class, RotationCommand.class, DemoCommand.class, DemoServiceCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class},
         footer = {"", "Exit status: 0 ok; for `run`, the task's own exit code; 124 task timed out;",

@@ -24,7 +24,8 @@ import picocli.CommandLine.Spec;
         description = {"Run the orchestrator as a long-lived process with the HTTP API (bearer token from",
             "$CREDPOOL_HOME/api.token). Sessions live in its memory. The CLI's `run` and `session` commands",
             "find it through $CREDPOOL_HOME/server.json. Task types with `pool:` keep warm sandboxes here",
-            "(see `credpool pool status`). Prometheus metrics at GET /metrics (same token). Stop it with Ctrl-C or SIGTERM."})
+            "(see `credpool pool status`). Unfinished rotations resume here at start; scheduled ones (rotation.every) run here.",
+            "Prometheus metrics at GET /metrics (same token). Stop it with Ctrl-C or SIGTERM."})
 final class ServerCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
@@ -45,10 +46,14 @@ final class ServerCommand implements Callable<Integer> {
         Metrics metrics = new Metrics();
         try (Credpool cp = Credpool.open(main.home());
                 Orchestrator orchestrator = cp.serverOrchestrator(config, metrics.registry());
-                TaskService tasks = new TaskService(orchestrator, 1000)) {
+                TaskService tasks = new TaskService(orchestrator, 1000);
+                // Unattended: a manual issuer's revocation cannot be confirmed here and pauses for `credpool rotate --resume`.
+                io.credpool.rotation.RotationService rotations = cp.rotations(orchestrator, true,
+                        io.credpool.issuer.ManualIssuer.Confirmation.NOBODY)) {
+            rotations.startBackground(java.time.Duration.ofMinutes(1));
             String token = Files.readString(cp.home().apiToken(), StandardCharsets.US_ASCII).trim();
             CountDownLatch stop = new CountDownLatch(1);
-            try (ApiServer server = new ApiServer(tasks, token, metrics).start(bind, port)) {
+            try (ApiServer server = new ApiServer(tasks, token, metrics, rotations).start(bind, port)) {
                 String url = "http://" + (bind.contains(":") ? "[" + bind + "]" : bind) + ":" + server.port();
                 Path info = cp.home().serverFile();
                 writePrivate(info, Json.write(Map.of("url", url, "pid", ProcessHandle.current().pid())));

@@ -47,7 +47,7 @@ public final class ConfigLoader {
     private static final Set<String> POOL_KEYS = Set.of("size", "max_age");
     /** Per-credential settings; issuers add their own keys here. */
     private static final Set<String> CREDENTIAL_KEYS = Set.of("provider", "rotation", "short_lived", "issuer");
-    private static final Set<String> ROTATION_KEYS = Set.of("every");
+    private static final Set<String> ROTATION_KEYS = Set.of("every", "verify_with", "verify_command", "grace", "on_grace_expiry");
     private static final Set<String> REF_KEYS = Set.of("name", "env", "scope", "provider");
     /** Keys people reach for to put a provider's own secret in the config; it belongs in the environment or a file. */
     private static final Set<String> SECRET_KEYS = Set.of("token", "secret_id", "password", "secret_access_key", "access_key_id");
@@ -147,6 +147,21 @@ public final class ConfigLoader {
             }
         } else {
             problems.add(at(typesNode) + ": task_types: expected a mapping of task type names to task types");
+        }
+        for (CredentialSettings c : credentials.values()) {
+            Optional<String> verify = c.rotation().verifyWith();
+            if (verify.isPresent() && typesNode instanceof MappingNode) {
+                TaskType t = types.get(verify.get());
+                Location at = c.rotation().where();
+                String where = at.file().getFileName() + ":" + at.line() + ":" + at.column();
+                if (t == null) {
+                    problems.add(where + ": credentials." + c.name() + ".rotation.verify_with: unknown task type '" + verify.get()
+                            + "'; known task types: " + String.join(", ", types.keySet()));
+                } else if (t.credential(c.name()).isEmpty()) {
+                    problems.add(where + ": credentials." + c.name() + ".rotation.verify_with: task type '" + verify.get()
+                            + "' does not declare credential '" + c.name() + "', so it cannot verify it");
+                }
+            }
         }
         Map<String, ProviderConfig> providers = readProviders(top.get("providers"));
         Map<String, String> routes = route(types, providers, credentials);
@@ -323,6 +338,7 @@ public final class ConfigLoader {
                 continue;
             }
             Optional<Duration> every = Optional.empty();
+            RotationSettings rotationSettings = RotationSettings.defaults();
             Node rotation = c.get("rotation");
             if (rotation != null) {
                 Map<String, Node> r = mapping(rotation, path + ".rotation", ROTATION_KEYS);
@@ -331,6 +347,7 @@ public final class ConfigLoader {
                         problems.add(at(rotation) + ": " + path + ".rotation.every: missing; say how often it rotates, e.g. every: 30d");
                     }
                     every = Optional.ofNullable(value(r.get("every"), path + ".rotation.every", ConfigLoader::positiveDuration, null));
+                    rotationSettings = readRotation(path + ".rotation", rotation, r);
                 }
             }
             boolean shortLived = value(c.get("short_lived"), path + ".short_lived", ConfigLoader::bool, false);
@@ -339,9 +356,45 @@ public final class ConfigLoader {
             Optional<IssuerConfig> issuer = c.get("issuer") == null ? Optional.empty()
                     : Optional.ofNullable(readIssuer(path + ".issuer", c.get("issuer")));
             out.put(name, new CredentialSettings(name, Optional.ofNullable(provider), every, shortLived, location(t.getKeyNode()),
-                    location(providerNode != null ? providerNode : t.getValueNode()), issuer));
+                    location(providerNode != null ? providerNode : t.getValueNode()), issuer, rotationSettings));
         }
         return out;
+    }
+
+    private RotationSettings readRotation(String path, Node node, Map<String, Node> r) {
+        Node verifyWith = r.get("verify_with");
+        String type = verifyWith == null ? null : scalar(verifyWith, path + ".verify_with");
+        List<String> command = List.of();
+        Node cmd = r.get("verify_command");
+        if (cmd instanceof ScalarNode sc) {
+            command = List.of("sh", "-c", sc.getValue());
+        } else if (cmd instanceof SequenceNode seq) {
+            List<String> argv = new java.util.ArrayList<>();
+            for (Node n : seq.getValue()) {
+                String a = scalar(n, path + ".verify_command[]");
+                if (a != null) {
+                    argv.add(a);
+                }
+            }
+            command = argv;
+        } else if (cmd != null) {
+            problems.add(at(cmd) + ": " + path + ".verify_command: expected a command line or a list of arguments");
+        }
+        if (type != null && command.isEmpty()) {
+            problems.add(at(verifyWith) + ": " + path + ".verify_command: missing; say what the verification task runs, e.g."
+                    + " verify_command: \"redis-cli -u \\\"$REDIS_URL\\\" ping\"");
+        }
+        if (type == null && cmd != null) {
+            problems.add(at(cmd) + ": " + path + ".verify_with: missing; name the task type that runs verify_command");
+        }
+        Duration grace = value(r.get("grace"), path + ".grace", Durations::parse, RotationSettings.DEFAULT_GRACE);
+        String expiry = value(r.get("on_grace_expiry"), path + ".on_grace_expiry", s -> {
+            if (!s.equals("rekey") && !s.equals("close")) {
+                throw new IllegalArgumentException("expected rekey or close, not '" + s + "'");
+            }
+            return s;
+        }, "rekey");
+        return new RotationSettings(Optional.ofNullable(type), command, grace, expiry, location(verifyWith != null ? verifyWith : node));
     }
 
     private IssuerConfig readIssuer(String path, Node node) {

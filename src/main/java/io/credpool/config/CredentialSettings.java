@@ -14,9 +14,15 @@ import java.util.Optional;
  * @param where where the entry was written, for errors
  * @param providerWhere where its provider was named (the entry itself if it names none), for errors
  * @param issuer the external service where the credential is valid, which rotation drives, if any
+ * @param rotation how a rotation verifies the new version and drains the old one
  */
 public record CredentialSettings(String name, Optional<String> provider, Optional<Duration> rotationEvery,
-        boolean shortLived, Location where, Location providerWhere, Optional<IssuerConfig> issuer) {
+        boolean shortLived, Location where, Location providerWhere, Optional<IssuerConfig> issuer, RotationSettings rotation) {
+
+    public CredentialSettings(String name, Optional<String> provider, Optional<Duration> rotationEvery,
+            boolean shortLived, Location where, Location providerWhere, Optional<IssuerConfig> issuer) {
+        this(name, provider, rotationEvery, shortLived, where, providerWhere, issuer, RotationSettings.defaults());
+    }
 
     /** Settings of a credential without an issuer (it is rotated by hand, if at all). */
     public CredentialSettings(String name, Optional<String> provider, Optional<Duration> rotationEvery,

@@ -13,6 +13,8 @@ import java.util.concurrent.atomic.AtomicReference;
 final class Member {
     private final String id;
     private final long generation;
+    /** Credential -> pending version a rotation staged when this member was started; empty for a normal member. */
+    private final Map<String, String> builtFor;
     private final AtomicReference<MemberState> state = new AtomicReference<>(MemberState.BUILDING);
     private Sandbox sandbox;
     /** Baked values by credential name; held so the task's output can be redacted, wiped on destroy. */
@@ -22,8 +24,34 @@ final class Member {
     private Instant expiresAt;
 
     Member(String id, long generation) {
+        this(id, generation, Map.of());
+    }
+
+    Member(String id, long generation, Map<String, String> builtFor) {
         this.id = id;
         this.generation = generation;
+        this.builtFor = Map.copyOf(builtFor);
+    }
+
+    Map<String, String> builtFor() {
+        return builtFor;
+    }
+
+    /**
+     * A member of a rotation still staged: built for pending versions that are still the staged
+     * ones. Once the rotation promotes (or rolls back) and unstages, it is an ordinary member again,
+     * fresh or stale by the usual rule.
+     */
+    boolean isPending(Map<String, String> staged) {
+        if (builtFor.isEmpty()) {
+            return false;
+        }
+        for (Map.Entry<String, String> e : builtFor.entrySet()) {
+            if (!e.getValue().equals(staged.get(e.getKey()))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     void built(Sandbox sandbox, Map<String, SecretValue> values, Map<String, Fingerprint> fingerprints, Instant readyAt,
@@ -89,6 +117,12 @@ final class Member {
             }
         }
         return true;
+    }
+
+    /** True when some baked credential is at {@code version} (for counting holders of an old version). */
+    boolean holds(String credential, String version) {
+        Fingerprint f = fingerprints.get(credential);
+        return f != null && f.versionId().equals(version);
     }
 
     /** Kills the sandbox and wipes the values. Only the thread that moved it to DESTROYED calls this. */

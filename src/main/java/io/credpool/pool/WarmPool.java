@@ -65,6 +65,15 @@ public final class WarmPool implements AutoCloseable {
     private final AtomicBoolean tickQueued = new AtomicBoolean();
     private final AtomicLong generation = new AtomicLong(1);
     private final AtomicInteger building = new AtomicInteger();
+    /**
+     * Credential -> pending version that a rotation asked this pool to build members with, next to
+     * the members with the current version. Pending members are never leased before promotion by
+     * the pool's one rule (a member is leased only if its versions are the current ones); at
+     * promotion they become the fresh ones and the old members become stale in the same instant.
+     */
+    private final Map<String, String> staged = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Whose turn it is when both the current and the pending set need a build (only the maintainer thread flips it). */
+    private final AtomicBoolean pendingTurn = new AtomicBoolean(true);
 
     private final Object failureLock = new Object();
     private int consecutiveFailures;
@@ -142,7 +151,7 @@ public final class WarmPool implements AutoCloseable {
         }
         Map<String, String> current = null;
         for (Member m : members) {
-            if (m.state() != MemberState.READY || !m.transition(MemberState.READY, MemberState.LEASED)) {
+            if (m.state() != MemberState.READY || m.isPending(staged) || !m.transition(MemberState.READY, MemberState.LEASED)) {
                 continue;
             }
             // Exclusively ours from here: no other thread can lease or retire it.
@@ -217,6 +226,7 @@ public final class WarmPool implements AutoCloseable {
         int stale = 0;
         int leased = 0;
         int inBuild = 0;
+        int pendingReady = 0;
         Map<String, Map<String, Integer>> bakedVersions = new TreeMap<>();
         for (Member m : members) {
             switch (m.state()) {
@@ -226,6 +236,10 @@ public final class WarmPool implements AutoCloseable {
                 case DESTROYED -> {
                 }
                 case READY -> {
+                    if (m.isPending(staged)) {
+                        pendingReady++;
+                        continue;
+                    }
                     boolean ok = current != null && m.generation() >= gen && m.matches(current)
                             && clock.instant().isBefore(m.expiresAt());
                     if (ok) {
@@ -251,7 +265,78 @@ public final class WarmPool implements AutoCloseable {
                 leased, leaseCount.get(), coldCount.get(), (long) retired.get(RetireReason.STALE_CREDENTIAL).count(),
                 (long) retired.get(RetireReason.EXPIRED).count(), (long) retired.get(RetireReason.DIED).count(),
                 (long) buildFailures.count(), failures, Optional.ofNullable(error), failures == 0 ? 0 : waitMs, gen,
-                bakedVersions, current == null ? Map.of() : new TreeMap<>(current));
+                bakedVersions, current == null ? Map.of() : new TreeMap<>(current), new TreeMap<>(staged), pendingReady);
+    }
+
+    /** True when this pool's members have {@code credential} baked in (pool scope). */
+    public boolean bakes(String credential) {
+        return bakedNames.contains(credential);
+    }
+
+    /**
+     * Starts building members with {@code versionId} of {@code credential} (a rotation's pending
+     * version) beside the current ones. Idempotent. They are not leased until it is current.
+     */
+    public void stagePending(String credential, String versionId) {
+        if (!bakes(credential)) {
+            throw new IllegalArgumentException("pool '" + type.name() + "' does not bake '" + credential + "' in");
+        }
+        if (!versionId.equals(staged.put(credential, versionId))) {
+            log.info("pool '{}': building members with pending version {} of '{}' beside the current ones", type.name(), versionId,
+                    credential);
+        }
+        kick();
+    }
+
+    /**
+     * Stops building pending members of {@code credential}. After promotion they are ordinary fresh
+     * members; after a rollback they match nothing current and are destroyed. Idempotent.
+     */
+    public void unstage(String credential) {
+        if (staged.remove(credential) != null) {
+            log.info("pool '{}': no longer building pending members of '{}'", type.name(), credential);
+        }
+        kick();
+    }
+
+    /** The pending version staged for {@code credential}, if any. */
+    public Optional<String> staged(String credential) {
+        return Optional.ofNullable(staged.get(credential));
+    }
+
+    /** Every slot of the pending set holds a ready, unexpired member with {@code versionId} of {@code credential}. */
+    public boolean freshWithPending(String credential, String versionId) {
+        if (!versionId.equals(staged.get(credential))) {
+            return false;
+        }
+        long gen = generation.get();
+        Instant now = clock.instant();
+        int n = 0;
+        for (Member m : members) {
+            if (m.state() == MemberState.READY && m.isPending(staged) && m.holds(credential, versionId) && m.generation() >= gen
+                    && now.isBefore(m.expiresAt())) {
+                n++;
+            }
+        }
+        return n >= settings.size();
+    }
+
+    /** Ready or leased members that hold {@code versionId} of {@code credential}. */
+    public int holding(String credential, String versionId) {
+        int n = 0;
+        for (Member m : members) {
+            MemberState st = m.state();
+            if ((st == MemberState.READY || st == MemberState.LEASED) && m.holds(credential, versionId)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private Map<String, String> overlay(Map<String, String> current) {
+        Map<String, String> out = new LinkedHashMap<>(current);
+        out.putAll(staged);
+        return out;
     }
 
     /** Called when a credential may have a new current version: look now rather than at the next tick. */
@@ -318,8 +403,9 @@ public final class WarmPool implements AutoCloseable {
                 if (m.state() != MemberState.READY) {
                     continue;
                 }
+                Map<String, String> wanted = current == null ? null : m.isPending(staged) ? overlay(current) : current;
                 RetireReason why = m.generation() < gen ? RetireReason.REFRESH
-                        : current != null && !m.matches(current) ? RetireReason.STALE_CREDENTIAL
+                        : wanted != null && !m.matches(wanted) ? RetireReason.STALE_CREDENTIAL
                         : !now.isBefore(m.expiresAt()) ? RetireReason.EXPIRED
                         : !m.sandbox().isReady() ? RetireReason.DIED
                         : null;
@@ -335,8 +421,22 @@ public final class WarmPool implements AutoCloseable {
 
     private void fill() {
         for (;;) {
-            long live = members.stream().filter(m -> m.state() == MemberState.BUILDING || m.state() == MemberState.READY).count();
-            if (live >= settings.size() || building.get() >= tuning.maxParallelBuilds()) {
+            Map<String, String> stagedNow = Map.copyOf(staged);
+            long live = 0;
+            long livePending = 0;
+            for (Member x : members) {
+                if (x.state() == MemberState.BUILDING || x.state() == MemberState.READY) {
+                    if (x.isPending(stagedNow)) {
+                        livePending++;
+                    } else {
+                        live++;
+                    }
+                }
+            }
+            // During a rotation the pool holds both generations: a full set with the current
+            // versions (leased until promotion) and a full set with the pending ones.
+            boolean wantPending = !stagedNow.isEmpty() && livePending < settings.size();
+            if ((live >= settings.size() && !wantPending) || building.get() >= tuning.maxParallelBuilds()) {
                 return;
             }
             long waitNanos;
@@ -356,7 +456,11 @@ public final class WarmPool implements AutoCloseable {
             if (closed.get()) {
                 return;
             }
-            Member m = new Member(newId(), generation.get());
+            // When both sets are short, builds alternate between them: under steady load the
+            // current set is always short (every lease destroys a member), and serving it first
+            // would starve the pending set, so the rotation waiting for it would never get on.
+            boolean pending = wantPending && (live >= settings.size() || pendingTurn.getAndSet(!pendingTurn.get()));
+            Member m = new Member(newId(), generation.get(), pending ? stagedNow : Map.of());
             members.add(m);
             building.incrementAndGet();
             try {
@@ -377,7 +481,8 @@ public final class WarmPool implements AutoCloseable {
             Map<String, SecretValue> env = new LinkedHashMap<>();
             Map<String, Fingerprint> prints = new LinkedHashMap<>();
             for (CredentialRef ref : baked) {
-                SecretValue v = secrets.current(ref.name());
+                String pending = m.builtFor().get(ref.name());
+                SecretValue v = pending != null ? secrets.version(ref.name(), pending) : secrets.current(ref.name());
                 values.put(ref.name(), v);
                 env.put(ref.env(), v);
                 prints.put(ref.name(), fingerprinter.of(v));

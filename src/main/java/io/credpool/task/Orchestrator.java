@@ -66,6 +66,16 @@ public final class Orchestrator implements AutoCloseable {
     private final WorkspaceGuard guard;
     private final WarmPools pools;
     private final MeterRegistry metrics;
+    /**
+     * Task id -> what it holds, from before its credentials are fetched until its sandbox is gone:
+     * a rotation must see a task that is about to receive the old version, not only one running
+     * with it, or it could revoke between the fetch and the start.
+     */
+    private final Map<String, Holding> inUse = new ConcurrentHashMap<>();
+
+    /** @param versions credential -> version; null while the task is still fetching */
+    private record Holding(Set<String> declared, Map<String, String> versions) {
+    }
 
     /** An orchestrator without warm pools (a one-shot CLI run): every task starts cold. */
     public Orchestrator(CredpoolConfig config, SecretsProvider secrets, Sandboxes sandboxes, AuditLog audit, Clock clock) {
@@ -93,6 +103,11 @@ public final class Orchestrator implements AutoCloseable {
 
     public CredpoolConfig config() {
         return config;
+    }
+
+    /** The provider this orchestrator (and its pools) read: a rotation writes through it so the pools hear of it at once. */
+    public SecretsProvider secrets() {
+        return secrets;
     }
 
     /** Runs one task to completion, streaming its redacted output to {@code output}. */
@@ -123,8 +138,9 @@ public final class Orchestrator implements AutoCloseable {
             refs = selectCredentials(type, request.only());
             backend = sandboxes.forType(type);
             referenced = checkWorkspace(type, refs, request);
-            // Last: a session acquired here is released on every path from now on.
-            session = sessionFor(type, request.sessionId(), refs);
+            // Last: a session acquired here is released on every path from now on. A task with
+            // pinned versions (a rotation's verification) fetches its session-scope values itself.
+            session = request.versions().isEmpty() ? sessionFor(type, request.sessionId(), refs) : null;
         } catch (TaskRefusedException e) {
             refused(taskId, request.taskType(), request.sessionId().orElse(null), e);
             countOutcome(request.taskType(), "refused");
@@ -133,29 +149,47 @@ public final class Orchestrator implements AutoCloseable {
 
         Map<CredentialRef, SecretValue> fetched = new LinkedHashMap<>();
         Lease lease = null;
+        inUse.put(taskId, new Holding(refs.stream().map(CredentialRef::name).collect(Collectors.toSet()), null));
         try {
-            lease = lease(type, refs, request);
+            lease = request.versions().isEmpty() ? lease(type, refs, request) : null;
             for (CredentialRef ref : refs) {
                 if (ref.scope() == Scope.POOL && lease != null) {
                     // What the member holds is what the task gets: the audit log records this version.
                     fetched.put(ref, lease.values().get(ref.name()));
-                } else if (ref.scope() != Scope.SESSION) {
-                    fetched.put(ref, fetch(type, ref));
+                } else if (ref.scope() != Scope.SESSION || session == null) {
+                    fetched.put(ref, fetch(type, ref, Optional.ofNullable(request.versions().get(ref.name()))));
                 }
             }
-        } catch (TaskRefusedException e) {
-            fetched.values().forEach(SecretValue::wipe);
-            if (lease != null) {
-                lease.close();
+        } catch (RuntimeException e) {
+            inUse.remove(taskId);
+            if (!(e instanceof TaskRefusedException refusal)) {
+                fetched.values().forEach(SecretValue::wipe);
+                if (lease != null) {
+                    lease.close();
+                }
+                if (session != null) {
+                    session.release();
+                }
+                throw e;
             }
-            if (session != null) {
-                session.release();
-            }
-            refused(taskId, type.name(), session == null ? null : session.id(), e);
-            countOutcome(type.name(), "refused");
-            throw e;
+            catchRefusal(refusal, fetched, lease, session, taskId, type);
+            throw refusal;
         }
         return new PreparedTask(taskId, type, session, refs, fetched, backend, request, referenced, lease);
+    }
+
+    /** Undoes a half-prepared task that was refused, and records the refusal. */
+    private void catchRefusal(TaskRefusedException e, Map<CredentialRef, SecretValue> fetched, Lease lease, Session session,
+            String taskId, TaskType type) {
+        fetched.values().forEach(SecretValue::wipe);
+        if (lease != null) {
+            lease.close();
+        }
+        if (session != null) {
+            session.release();
+        }
+        refused(taskId, type.name(), session == null ? null : session.id(), e);
+        countOutcome(type.name(), "refused");
     }
 
     /**
@@ -255,6 +289,8 @@ public final class Orchestrator implements AutoCloseable {
         private final Map<String, SecretValue> baked = new LinkedHashMap<>();
         private final Map<String, SecretValue> leased = new LinkedHashMap<>();
         private final List<ReceivedCredential> received = new ArrayList<>();
+        /** The session's values as this task took them: a re-key during the task does not change them. */
+        private final List<SecretValue> sessionValues = new ArrayList<>();
         private final java.util.concurrent.atomic.AtomicBoolean used = new java.util.concurrent.atomic.AtomicBoolean();
         private final Optional<Set<String>> referenced;
         private final List<CredentialRef> refs;
@@ -272,11 +308,18 @@ public final class Orchestrator implements AutoCloseable {
             this.fetched = fetched;
             this.backend = backend;
             this.request = request;
+            Map<String, String> versions = new java.util.HashMap<>();
+            Map<CredentialRef, SecretValue> fromSession = session == null ? Map.of() : session.values();
             for (CredentialRef ref : refs) {
-                SecretValue value = ref.scope() == Scope.SESSION ? session.values().get(ref) : fetched.get(ref);
+                SecretValue value = ref.scope() == Scope.SESSION && session != null ? fromSession.get(ref) : fetched.get(ref);
+                if (ref.scope() == Scope.SESSION && session != null) {
+                    sessionValues.add(value);
+                }
                 (ref.scope() == Scope.POOL ? baked : leased).put(ref.env(), value);
                 received.add(new ReceivedCredential(ref.name(), value.version(), ref.env(), ref.scope()));
+                versions.put(ref.name(), value.version());
             }
+            inUse.put(taskId, new Holding(versions.keySet(), versions));
         }
 
         public String taskId() {
@@ -313,9 +356,7 @@ public final class Orchestrator implements AutoCloseable {
                 log.info("task {} of type {} starting in {} with credentials {}", taskId, type.name(), backend.name(),
                         received.stream().map(r -> r.name() + "@" + r.version()).collect(Collectors.joining(", ")));
                 Collection<SecretValue> all = new ArrayList<>(fetched.values());
-                if (session != null) {
-                    all.addAll(session.values().values());
-                }
+                all.addAll(sessionValues);
                 RedactingSink redacted = new RedactingSink(Redactor.of(all), output);
                 TaskExit exit;
                 try {
@@ -347,6 +388,7 @@ public final class Orchestrator implements AutoCloseable {
                 if (session != null) {
                     session.release();
                 }
+                inUse.remove(taskId);
             }
         }
 
@@ -361,6 +403,7 @@ public final class Orchestrator implements AutoCloseable {
                 if (session != null) {
                     session.release();
                 }
+                inUse.remove(taskId);
                 audit.append(finished(taskId, type.name(), session == null ? null : session.id(), "not run"));
             }
         }
@@ -405,6 +448,79 @@ public final class Orchestrator implements AutoCloseable {
         session.close();
         audit.append(AuditEvent.of(AuditEventKind.SESSION_CLOSED).withTask(null, session.taskType()).withSession(id));
         log.info("session {} closed", id);
+    }
+
+    /** Who holds {@code version} of {@code credential} in this orchestrator now (tasks, sessions, warm members). */
+    public CredentialUse use(String credential, String version) {
+        int tasks = 0;
+        for (Holding h : inUse.values()) {
+            Map<String, String> v = h.versions();
+            if (v == null ? h.declared().contains(credential) : version.equals(v.get(credential))) {
+                tasks++;
+            }
+        }
+        int held = 0;
+        for (Session s : sessions.values()) {
+            if (s.holds(credential, version)) {
+                held++;
+            }
+        }
+        int members = 0;
+        for (WarmPool p : pools.all()) {
+            members += p.holding(credential, version);
+        }
+        return new CredentialUse(tasks, held, members);
+    }
+
+    /**
+     * Gives every open session that holds {@code version} of {@code credential} the current version
+     * instead: its next task receives it; its running tasks keep what they started with.
+     *
+     * @return how many sessions were re-keyed
+     * @throws TaskRefusedException when the current version cannot be fetched (nothing changed)
+     */
+    public int rekeySessions(String credential, String version) {
+        int n = 0;
+        for (Session s : sessions.values()) {
+            if (!s.holds(credential, version)) {
+                continue;
+            }
+            TaskType type = taskType(s.taskType());
+            Map<CredentialRef, SecretValue> fresh = new LinkedHashMap<>();
+            for (CredentialRef ref : type.credentials(Scope.SESSION)) {
+                if (ref.name().equals(credential)) {
+                    fresh.put(ref, fetch(type, ref));
+                }
+            }
+            if (s.rekey(fresh)) {
+                n++;
+                audit.append(AuditEvent.of(AuditEventKind.SESSION_REKEYED).withTask(null, type.name()).withSession(s.id())
+                        .withCredential(credential, version).withDetail("replaced by the current version after a rotation's grace period"));
+                for (ReceivedCredential r : s.held()) {
+                    if (r.name().equals(credential)) {
+                        audit.append(receivedEvent(null, type.name(), s.id(), r));
+                    }
+                }
+                log.info("session {} re-keyed: '{}' {} replaced by the current version", s.id(), credential, version);
+            }
+        }
+        return n;
+    }
+
+    /** Closes every open session that holds {@code version} of {@code credential}; returns how many. */
+    public int closeSessions(String credential, String version) {
+        int n = 0;
+        for (Session s : List.copyOf(sessions.values())) {
+            if (s.holds(credential, version)) {
+                try {
+                    closeSession(s.id());
+                    n++;
+                } catch (TaskRefusedException e) {
+                    // Closed meanwhile.
+                }
+            }
+        }
+        return n;
     }
 
     public Optional<Session> session(String id) {
@@ -472,8 +588,12 @@ public final class Orchestrator implements AutoCloseable {
     }
 
     private SecretValue fetch(TaskType type, CredentialRef ref) {
+        return fetch(type, ref, Optional.empty());
+    }
+
+    private SecretValue fetch(TaskType type, CredentialRef ref, Optional<String> version) {
         try {
-            return secrets.current(ref.name());
+            return version.isPresent() ? secrets.version(ref.name(), version.get()) : secrets.current(ref.name());
         } catch (SecretNotFoundException e) {
             throw new TaskRefusedException(Reason.UNKNOWN_CREDENTIAL, ref.name(),
                     "task type '" + type.name() + "' needs credential '" + ref.name() + "' (" + ref.where() + "): " + e.getMessage(), null);

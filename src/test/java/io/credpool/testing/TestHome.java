@@ -24,6 +24,16 @@ public final class TestHome implements AutoCloseable {
         this.credpool = Credpool.open(home);
     }
 
+    private TestHome(CredpoolHome home) {
+        this.home = home;
+        this.credpool = Credpool.open(home);
+    }
+
+    /** Opens the home a {@code TestHome} created in {@code dir} before, as a restarted process would. */
+    public static TestHome reopen(Path dir) {
+        return new TestHome(new CredpoolHome(dir.resolve("home")));
+    }
+
     public CredpoolHome home() {
         return home;
     }
