@@ -119,10 +119,12 @@ class RotationTest {
         List<Ran> ran = new CopyOnWriteArrayList<>();
         AtomicBoolean stop = new AtomicBoolean();
         ExecutorService load = Executors.newFixedThreadPool(3);
+        // Per scope, how many tasks ran: each must run some after the rotation, or a test proves nothing for it.
+        java.util.concurrent.atomic.AtomicIntegerArray done = new java.util.concurrent.atomic.AtomicIntegerArray(3);
         List<Future<?>> loops = List.of(
-                load.submit(() -> { while (!stop.get()) { ran.add(run("pooled", Optional.empty())); } return null; }),
-                load.submit(() -> { while (!stop.get()) { ran.add(run("plain", Optional.empty())); } return null; }),
-                load.submit(() -> { while (!stop.get()) { ran.add(run("sess", Optional.of(session.id()))); } return null; }));
+                load.submit(() -> { while (!stop.get()) { ran.add(run("pooled", Optional.empty())); done.incrementAndGet(0); } return null; }),
+                load.submit(() -> { while (!stop.get()) { ran.add(run("plain", Optional.empty())); done.incrementAndGet(1); } return null; }),
+                load.submit(() -> { while (!stop.get()) { ran.add(run("sess", Optional.of(session.id()))); done.incrementAndGet(2); } return null; }));
         try {
             while (ran.size() < 6) {
                 Thread.sleep(10);
@@ -130,8 +132,8 @@ class RotationTest {
             Rotation r = runner(fleet, RotationHook.NONE).start("db", Optional.empty(), listener());
             assertThat(r.status()).as(String.join("\n", progress)).isEqualTo(RotationStatus.DONE);
             afterwards.run();
-            int before = ran.size();
-            while (ran.size() < before + 6) {
+            int[] before = {done.get(0), done.get(1), done.get(2)};
+            while (done.get(0) < before[0] + 2 || done.get(1) < before[1] + 2 || done.get(2) < before[2] + 2) {
                 Thread.sleep(10);
             }
         } finally {

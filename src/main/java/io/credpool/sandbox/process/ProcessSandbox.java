@@ -112,12 +112,16 @@ final class ProcessSandbox implements Sandbox {
             ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             state.compareAndSet(State.STARTING, State.READY);
         } catch (TimeoutException e) {
+            // Process.destroy closes the stderr pipe: take what was read before killing.
+            String tail = tail(stderr.text());
             killTree();
             throw new SandboxException(describe() + " did not become ready within " + timeout.toMillis()
-                    + " ms" + stderrTail());
+                    + " ms" + tail);
         } catch (ExecutionException e) {
+            // The launcher has ended: read its stderr to the end before the kill closes the pipe.
+            String tail = stderrTail();
             killTree();
-            throw new SandboxException(describe() + " could not start: " + e.getCause().getMessage() + stderrTail(),
+            throw new SandboxException(describe() + " could not start: " + e.getCause().getMessage() + tail,
                     e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -317,7 +321,11 @@ final class ProcessSandbox implements Sandbox {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        String tail = stderr.text().strip();
+        return tail(stderr.text());
+    }
+
+    private static String tail(String text) {
+        String tail = text.strip();
         return tail.isEmpty() ? "" : "; its stderr ends with: " + tail;
     }
 
