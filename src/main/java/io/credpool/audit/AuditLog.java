@@ -97,18 +97,7 @@ public final class AuditLog {
         String hash = hash(seq, time, event, prevHash);
         try (PreparedStatement ins = tx.prepareStatement("INSERT INTO audit_log (" + COLUMNS
                 + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-            ins.setLong(1, seq);
-            ins.setString(2, time.toString());
-            ins.setString(3, event.kind().name());
-            ins.setString(4, event.taskId());
-            ins.setString(5, event.taskType());
-            ins.setString(6, event.sessionId());
-            ins.setString(7, event.credential());
-            ins.setString(8, event.versionId());
-            ins.setString(9, event.scope());
-            ins.setString(10, event.detail());
-            ins.setString(11, prevHash);
-            ins.setString(12, hash);
+            bindRecord(ins, seq, time, event, prevHash, hash);
             ins.executeUpdate();
         }
         try (PreparedStatement upd = tx.prepareStatement(
@@ -119,6 +108,23 @@ public final class AuditLog {
         return new AuditRecord(seq, time, event.kind(), event.taskId(), event.taskType(),
                 event.sessionId(), event.credential(), event.versionId(), event.scope(),
                 event.detail(), prevHash, hash);
+    }
+
+    /** Binds one record to an INSERT of {@link #COLUMNS}, in their order. */
+    private static void bindRecord(PreparedStatement ins, long seq, Instant time, AuditEvent event, String prevHash,
+            String hash) throws SQLException {
+        ins.setLong(1, seq);
+        ins.setString(2, time.toString());
+        ins.setString(3, event.kind().name());
+        ins.setString(4, event.taskId());
+        ins.setString(5, event.taskType());
+        ins.setString(6, event.sessionId());
+        ins.setString(7, event.credential());
+        ins.setString(8, event.versionId());
+        ins.setString(9, event.scope());
+        ins.setString(10, event.detail());
+        ins.setString(11, prevHash);
+        ins.setString(12, hash);
     }
 
     /**
@@ -153,18 +159,7 @@ public final class AuditLog {
                 seq++;
                 Instant time = clock.instant().truncatedTo(ChronoUnit.MICROS);
                 String hash = hash(seq, time, event, prevHash);
-                ins.setLong(1, seq);
-                ins.setString(2, time.toString());
-                ins.setString(3, event.kind().name());
-                ins.setString(4, event.taskId());
-                ins.setString(5, event.taskType());
-                ins.setString(6, event.sessionId());
-                ins.setString(7, event.credential());
-                ins.setString(8, event.versionId());
-                ins.setString(9, event.scope());
-                ins.setString(10, event.detail());
-                ins.setString(11, prevHash);
-                ins.setString(12, hash);
+                bindRecord(ins, seq, time, event, prevHash, hash);
                 ins.addBatch();
                 prevHash = hash;
                 if (++pending == 1000) {

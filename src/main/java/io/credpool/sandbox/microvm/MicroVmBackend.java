@@ -1,16 +1,14 @@
 package io.credpool.sandbox.microvm;
 
+import io.credpool.sandbox.HostDirs;
 import io.credpool.sandbox.Sandbox;
 import io.credpool.sandbox.SandboxBackend;
 import io.credpool.sandbox.SandboxException;
 import io.credpool.sandbox.SandboxSpec;
 import io.credpool.secrets.SecretValue;
 import java.io.IOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
@@ -185,13 +183,13 @@ public final class MicroVmBackend implements SandboxBackend {
                             log.warn("killing leftover microVM QEMU process {} of a previous run ({})", p.pid(), dir);
                             p.destroyForcibly();
                         });
-                deleteTree(dir);
+                HostDirs.deleteTree(dir);
             }
         } catch (IOException e) {
             log.warn("cannot sweep leftover microVMs in {}: {}", runRoot, e.toString());
         }
         try (Stream<Path> dirs = Files.list(snapshotDir.getParent())) {
-            dirs.filter(d -> !ownerAlive(d)).forEach(MicroVmBackend::deleteTree);
+            dirs.filter(d -> !ownerAlive(d)).forEach(HostDirs::deleteTree);
         } catch (IOException e) {
             log.warn("cannot remove leftover snapshots in {}: {}", snapshotDir.getParent(), e.toString());
         }
@@ -294,7 +292,7 @@ public final class MicroVmBackend implements SandboxBackend {
             return track(MicroVmSandbox.start(id, spec.label(), command(id, runDir, accel, incoming), runDir,
                     runDir.resolve("qmp.sock"), incoming.isEmpty(), timeout, random));
         } catch (RuntimeException e) {
-            deleteTree(runDir);
+            HostDirs.deleteTree(runDir);
             throw e;
         }
     }
@@ -508,35 +506,12 @@ public final class MicroVmBackend implements SandboxBackend {
         live.forEach(MicroVmSandbox::close);
         templates.values().forEach(t -> t.snapshot().delete());
         templates.clear();
-        deleteTree(snapshotDir);
+        HostDirs.deleteTree(snapshotDir);
         Arrays.fill(macKey, (byte) 0);
         try {
             Runtime.getRuntime().removeShutdownHook(shutdownHook);
         } catch (IllegalStateException e) {
             // already shutting down: the hook runs anyway
-        }
-    }
-
-    static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try {
-            Files.walkFileTree(root, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.delete(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                    Files.delete(dir);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            log.warn("could not delete {}: {}", root, e.toString());
         }
     }
 }

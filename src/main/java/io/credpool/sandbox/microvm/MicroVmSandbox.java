@@ -1,7 +1,9 @@
 package io.credpool.sandbox.microvm;
 
 import io.credpool.sandbox.AgentProtocol;
+import io.credpool.sandbox.HostDirs;
 import io.credpool.sandbox.OutputSink;
+import io.credpool.sandbox.OutputTail;
 import io.credpool.sandbox.Sandbox;
 import io.credpool.sandbox.SandboxException;
 import io.credpool.sandbox.TaskExit;
@@ -59,8 +61,8 @@ final class MicroVmSandbox implements Sandbox {
     private final Process qemu;
     private final Path runDir;
     private final OutputStream serial;
-    private final Tail console = new Tail(TAIL_BYTES);
-    private final Tail stderr = new Tail(TAIL_BYTES);
+    private final OutputTail console = new OutputTail(TAIL_BYTES);
+    private final OutputTail stderr = new OutputTail(TAIL_BYTES);
     private final BlockingQueue<Control> control = new LinkedBlockingQueue<>();
     private final AtomicReference<State> state = new AtomicReference<>(State.STARTING);
     private final AtomicReference<RuntimeException> sinkFailure = new AtomicReference<>();
@@ -418,7 +420,7 @@ final class MicroVmSandbox implements Sandbox {
         qmp.close();
         join(reader);
         join(stderrReader);
-        MicroVmBackend.deleteTree(runDir);
+        HostDirs.deleteTree(runDir);
         log.debug("{} closed", describe());
     }
 
@@ -572,9 +574,14 @@ final class MicroVmSandbox implements Sandbox {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        String err = stderr.text().strip();
-        String con = console.text().strip();
+        String err = printable(stderr.text()).strip();
+        String con = printable(console.text()).strip();
         return (err.isEmpty() ? "" : "; QEMU said: " + err) + (con.isEmpty() ? "" : "; the guest console ends with: " + con);
+    }
+
+    /** Drops the terminal control bytes a guest console carries; messages keep only text and newlines. */
+    private static String printable(String text) {
+        return text.replaceAll("[\\p{Cntrl}&&[^\n]]", "");
     }
 
     private String describe() {
@@ -631,31 +638,6 @@ final class MicroVmSandbox implements Sandbox {
             flushChunk();
             AgentProtocol.writeFrame(out, AgentProtocol.WORKSPACE, buf, 0, 0);
             out.flush();
-        }
-    }
-
-    /** The last bytes of a stream, for error messages. */
-    private static final class Tail {
-        private final byte[] ring;
-        private long written;
-
-        Tail(int capacity) {
-            ring = new byte[capacity];
-        }
-
-        synchronized void append(byte[] buf, int len) {
-            for (int i = 0; i < len; i++) {
-                ring[(int) (written++ % ring.length)] = buf[i];
-            }
-        }
-
-        synchronized String text() {
-            int size = (int) Math.min(written, ring.length);
-            byte[] out = new byte[size];
-            for (int i = 0; i < size; i++) {
-                out[i] = ring[(int) ((written - size + i) % ring.length)];
-            }
-            return new String(out, StandardCharsets.UTF_8).replaceAll("[\\p{Cntrl}&&[^\n]]", "");
         }
     }
 }

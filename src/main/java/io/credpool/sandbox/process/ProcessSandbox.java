@@ -1,7 +1,9 @@
 package io.credpool.sandbox.process;
 
 import io.credpool.sandbox.AgentProtocol;
+import io.credpool.sandbox.HostDirs;
 import io.credpool.sandbox.OutputSink;
+import io.credpool.sandbox.OutputTail;
 import io.credpool.sandbox.Sandbox;
 import io.credpool.sandbox.SandboxException;
 import io.credpool.sandbox.TaskExit;
@@ -11,13 +13,7 @@ import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -48,7 +44,7 @@ final class ProcessSandbox implements Sandbox {
     private final Process process;
     private final OutputStream toAgent;
     private final Optional<Path> hostDir;
-    private final StderrTail stderr = new StderrTail(STDERR_TAIL_BYTES);
+    private final OutputTail stderr = new OutputTail(STDERR_TAIL_BYTES);
     private final CompletableFuture<Void> ready = new CompletableFuture<>();
     private final CompletableFuture<Integer> exit = new CompletableFuture<>();
     private final AtomicReference<State> state = new AtomicReference<>(State.STARTING);
@@ -210,7 +206,7 @@ final class ProcessSandbox implements Sandbox {
         killTree();
         join(frameReader);
         join(stderrReader);
-        hostDir.ifPresent(ProcessSandbox::deleteTree);
+        hostDir.ifPresent(HostDirs::deleteTree);
         log.debug("{} closed", describe());
     }
 
@@ -331,63 +327,5 @@ final class ProcessSandbox implements Sandbox {
 
     private String describe() {
         return mode + " sandbox " + id + " for '" + label + "'";
-    }
-
-    /** Deletes a host-side workspace even where the task removed its own write permissions. */
-    static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try {
-            Files.walkFileTree(root, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-                    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.delete(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                    if (e != null) {
-                        throw e;
-                    }
-                    Files.delete(dir);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            log.warn("could not delete the sandbox directory {}: {}", root, e.toString());
-        }
-    }
-
-    /** The last bytes of a stream, for error messages. */
-    private static final class StderrTail {
-        private final byte[] ring;
-        private long written;
-
-        StderrTail(int capacity) {
-            ring = new byte[capacity];
-        }
-
-        synchronized void append(byte[] buf, int len) {
-            for (int i = 0; i < len; i++) {
-                ring[(int) (written++ % ring.length)] = buf[i];
-            }
-        }
-
-        synchronized String text() {
-            int size = (int) Math.min(written, ring.length);
-            byte[] out = new byte[size];
-            for (int i = 0; i < size; i++) {
-                out[i] = ring[(int) ((written - size + i) % ring.length)];
-            }
-            return new String(out, StandardCharsets.UTF_8);
-        }
     }
 }

@@ -1,5 +1,6 @@
 package io.credpool.sandbox.process;
 
+import io.credpool.sandbox.HostDirs;
 import io.credpool.sandbox.Sandbox;
 import io.credpool.sandbox.SandboxBackend;
 import io.credpool.sandbox.SandboxException;
@@ -119,7 +120,7 @@ public final class ProcessSandboxBackend implements SandboxBackend {
         try {
             sandbox = ProcessSandbox.start(id, spec.label(), mode, command(spec, hostDir), hostDir);
         } catch (SandboxException e) {
-            hostDir.ifPresent(ProcessSandbox::deleteTree);
+            hostDir.ifPresent(HostDirs::deleteTree);
             throw e;
         }
         try {
